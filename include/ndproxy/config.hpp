@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ndproxy/ipv6.hpp"
+
+namespace ndproxy {
+
+enum class ResponderMode { off, known, verify, always };
+enum class AnswerSource { self, target };
+enum class LogLevel { error, warn, info, debug };
+
+inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";
+inline constexpr const char* kDefaultControlSocket = "/run/ndproxyd/control.sock";
+
+// Everything ndproxyd can be told, from the command line and the configuration file.
+struct Config {
+    std::string config_path = kDefaultConfigPath;
+    std::string external;
+    std::vector<std::string> internal;
+    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    ResponderMode responder = ResponderMode::verify;
+    bool router = false;
+    AnswerSource answer_source = AnswerSource::self;
+    bool announce = true;
+    bool manage_sysctls = true;
+    std::string control_socket = kDefaultControlSocket;
+    bool flush_on_exit = false;
+    bool dry_run = false;
+    bool check_config = false;
+    LogLevel log_level = LogLevel::info;
+
+    // Tuning, also settable as long options and in the file.
+    // How long a vanished address must stay silent to our probes before its entry is withdrawn.
+    std::chrono::milliseconds withdraw_after{std::chrono::seconds(30)};
+    // The kernel reports no proxy-table changes, so the table is re-read this often.
+    std::chrono::milliseconds resync_interval{std::chrono::seconds(60)};
+    unsigned announce_count = 3;  // RFC 4861 §7.2.6: MAX_NEIGHBOR_ADVERTISEMENT
+    std::chrono::milliseconds announce_interval{std::chrono::seconds(1)};
+    std::size_t netlink_buffer = 4u << 20;  // bytes; receive buffer of the event socket
+};
+
+// A bad option or configuration line. The message names the culprit, e.g.
+// `ndproxyd.conf:7: unknown key "prefx"`. Exit status 2.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct CommandLine {
+    enum class Action { run, print_help, print_version };
+    Action action = Action::run;
+    std::string text;  // help or version text for print_*, ready to print (ends with a newline)
+    Config config;
+    // argv[1..] as given. A reload (SIGHUP) re-reads the file and applies these again on top,
+    // so the command line keeps overriding the file for the daemon's whole life.
+    std::vector<std::string> arguments;
+};
+
+// Parses argv and the configuration file (the named one, or the default if it exists) into a
+// validated Config; command-line values override the file, and a repeatable option given on the
+// command line replaces the file's list. Throws ConfigError.
+CommandLine parse_command_line(int argc, const char* const argv[]);
+// The same for arguments without the program name. `default_config_path` is read when no
+// --config is given, and only if it exists.
+CommandLine parse_command_line(const std::vector<std::string>& arguments,
+                               const std::string& default_config_path = kDefaultConfigPath);
+
+// Re-reads the configuration file on top of the command line remembered from startup (for
+// SIGHUP). Throws ConfigError; the caller keeps its running Config on failure.
+Config reload_config(const CommandLine& startup);
+
+std::string_view to_string(ResponderMode mode);
+std::string_view to_string(AnswerSource source);
+std::string_view to_string(LogLevel level);
+
+}  // namespace ndproxy

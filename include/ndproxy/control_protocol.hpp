@@ -1,0 +1,55 @@
+#pragma once
+
+// The control protocol: a Unix stream socket, one JSON request per line, one JSON reply per line.
+//
+// Request:  {"command": "list" | "stats" | "status" | "resync"}
+// Reply:    {"ok": true, "list": [ENTRY...]}            for "list"
+//           {"ok": true, "stats": {COUNTERS}}           for "stats"
+//           {"ok": true, "status": {STATUS}}            for "status"
+//           {"ok": true}                                for "resync"
+//           {"ok": false, "error": "unknown command \"x\""} for anything else
+//
+// ENTRY:    {"address": "2001:db8:1::10", "interface": "br0" | null, "lladdr": "02:00:..." | null,
+//            "state": "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp" |
+//                     "incomplete" | "probing" | "unknown",
+//            "origin": "mirror" | "responder" | "verified", "kernel": true | false,
+//            "age": SECONDS (number, since the daemon first saw the address)}
+//            "probing" means the neighbour vanished and the daemon is confirming it is gone.
+// COUNTERS: flat object of unsigned integers, plus "ns_dropped": {REASON: count}:
+//           neighbours_seen, entries_added, entries_withdrawn, probes_sent, probe_answers,
+//           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
+//           send_errors, ns_received, ns_answered, verifications
+// STATUS:   {"version": "0.1.0", "uptime": SECONDS,
+//            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
+//            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],
+//            "prefixes": ["2001:db8:1::/64"] (empty: all global unicast),
+//            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
+//            "manage_sysctls": bool, "entries": N, "kernel_entries": N}
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ndproxy::control {
+
+inline constexpr std::size_t kMaxRequestBytes = 4096;
+
+enum class Command { list, stats, status, resync };
+
+struct Request {
+    Command command;
+};
+
+// Parses one request line. Returns the request, or an error message for the reply.
+struct ParsedRequest {
+    std::optional<Request> request;
+    std::string error;
+};
+ParsedRequest parse_request(std::string_view line);
+
+nlohmann::json error_reply(std::string_view message);
+
+}  // namespace ndproxy::control

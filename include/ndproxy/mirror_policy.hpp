@@ -1,0 +1,154 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "ndproxy/ipv6.hpp"
+#include "ndproxy/kernel_events.hpp"
+
+namespace ndproxy {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = Clock::duration;
+
+// What the mirror asks the outside world to do. The daemon executes these against the kernel
+// and the wire; unit tests execute them against a fake.
+namespace action {
+struct Install {
+    Ipv6Address address;
+};
+struct Withdraw {
+    Ipv6Address address;
+};
+// Send a Neighbor Solicitation for `address` on an internal interface (0: on every one).
+struct Probe {
+    Ipv6Address address;
+    int ifindex = 0;
+};
+// Send one unsolicited Neighbor Advertisement for `address` on the external interface.
+struct Announce {
+    Ipv6Address address;
+};
+}  // namespace action
+using Action = std::variant<action::Install, action::Withdraw, action::Probe, action::Announce>;
+using Actions = std::vector<Action>;
+
+enum class Origin { mirror, responder, verified };
+std::string_view to_string(Origin origin);
+
+struct MirrorSettings {
+    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    Duration withdraw_after = std::chrono::seconds(30);
+    Duration first_probe_gap = std::chrono::seconds(1);
+    unsigned announce_count = 3;
+    Duration announce_interval = std::chrono::seconds(1);
+};
+
+// One address the mirror keeps a proxy entry for. Every entry in the table is wanted in the
+// kernel; `confirming_gone` marks the ones whose neighbour vanished and that are being probed.
+struct MirrorEntry {
+    Ipv6Address address;
+    int ifindex = 0;  // internal interface it was last seen on; 0 when not known
+    std::optional<MacAddress> lladdr;
+    std::uint16_t nud_state = nud::none;  // the kernel's state; none when it has no entry
+    Origin origin = Origin::mirror;
+    bool in_kernel = false;
+    TimePoint first_seen{};
+
+    std::optional<TimePoint> gone_since;  // set while confirming that the address is gone
+    TimePoint next_probe{};
+    Duration probe_gap{};
+
+    unsigned announcements_left = 0;
+    TimePoint next_announcement{};
+
+    TimePoint scheduled{TimePoint::max()};  // key in the wake-up queue
+};
+
+struct MirrorCounters {
+    std::uint64_t neighbours_seen = 0;  // neighbour events about eligible addresses
+    std::uint64_t entries_added = 0;
+    std::uint64_t entries_withdrawn = 0;
+    std::uint64_t probe_answers = 0;
+    std::uint64_t proxy_repairs = 0;  // owned entries that had vanished from the kernel
+};
+
+// The external link's proxy table, split by ownership (DESIGN "Mirror" 3).
+struct ProxyTable {
+    std::vector<Ipv6Address> owned;    // carrying our protocol number
+    std::vector<Ipv6Address> foreign;  // the administrator's: never touched, never shadowed
+};
+
+// Everything a full resynchronisation reads from the kernel.
+struct KernelSnapshot {
+    std::vector<NeighbourUpdate> neighbours;  // of the internal interfaces only
+    ProxyTable proxies;
+    std::vector<Ipv6Address> own_addresses;  // the host's addresses, on every interface
+};
+
+// The mirror: decides which proxy entries should exist, from neighbour events. Pure: it owns no
+// sockets and reads no clock; time comes in as arguments.
+class MirrorPolicy {
+public:
+    explicit MirrorPolicy(MirrorSettings settings) : settings_(std::move(settings)) {}
+
+    Actions on_neighbour(const NeighbourUpdate& update, TimePoint now);
+    // A Neighbor Advertisement for `target` arrived on internal interface `ifindex`.
+    Actions on_advertisement(int ifindex, const Ipv6Address& target,
+                             const std::optional<MacAddress>& lladdr, TimePoint now);
+    Actions on_own_address(const AddressUpdate& update);
+    // An internal interface vanished: its neighbours may be gone with it, or may come back on
+    // a recreated bridge. Either way they are now unconfirmed.
+    Actions on_interface_gone(int ifindex, TimePoint now);
+    // Mark and sweep against a complete view of the kernel.
+    Actions reconcile(const KernelSnapshot& snapshot, TimePoint now);
+    // A fresh dump of the proxy table alone: puts back what is missing.
+    Actions sync_proxy_table(const ProxyTable& table, TimePoint now);
+    void on_install_failed(const Ipv6Address& address);
+    Actions on_timer(TimePoint now);
+    // Withdraws everything this daemon owns (--flush-on-exit).
+    Actions withdraw_all();
+    // Entries outside new prefixes are withdrawn; the rest is kept (SIGHUP).
+    Actions set_prefixes(std::vector<Ipv6Prefix> prefixes);
+
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
+    [[nodiscard]] const std::unordered_map<Ipv6Address, MirrorEntry>& entries() const {
+        return entries_;
+    }
+    [[nodiscard]] const MirrorCounters& counters() const { return counters_; }
+    [[nodiscard]] std::size_t kernel_entry_count() const;
+    [[nodiscard]] bool is_own_address(const Ipv6Address& address) const {
+        return own_addresses_.contains(address);
+    }
+    [[nodiscard]] bool in_scope(const Ipv6Address& address) const;
+
+private:
+    MirrorEntry& upsert(const Ipv6Address& address, TimePoint now);
+    void make_live(MirrorEntry& entry, int ifindex, const std::optional<MacAddress>& lladdr,
+                   TimePoint now, Actions& out);
+    void install(MirrorEntry& entry, TimePoint now, Actions& out);
+    void start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out);
+    void withdraw(const Ipv6Address& address, Actions& out);
+    void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now,
+                           Actions& out);
+    void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
+    void reschedule(MirrorEntry& entry);
+
+    MirrorSettings settings_;
+    std::unordered_map<Ipv6Address, MirrorEntry> entries_;
+    std::unordered_set<Ipv6Address> own_addresses_;
+    std::unordered_set<Ipv6Address> foreign_proxies_;
+    std::set<std::pair<TimePoint, Ipv6Address>> wakeups_;
+    MirrorCounters counters_;
+};
+
+}  // namespace ndproxy

@@ -1,0 +1,110 @@
+#include "core/control_replies.hpp"
+
+#include <algorithm>
+
+namespace ndproxy::control {
+namespace {
+
+double seconds(Duration duration) { return std::chrono::duration<double>(duration).count(); }
+
+nlohmann::json link_json(const TrackedLink& link) {
+    nlohmann::json json{{"name", link.name}, {"up", link.up}};
+    json["ifindex"] = link.present() ? nlohmann::json(link.ifindex) : nlohmann::json(nullptr);
+    return json;
+}
+
+std::string_view entry_state(const MirrorEntry& entry) {
+    if (entry.gone_since) {
+        return "probing";
+    }
+    if (entry.nud_state == nud::none) {
+        return "unknown";
+    }
+    return nud_state_name(entry.nud_state);
+}
+
+}  // namespace
+
+nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
+    std::vector<const MirrorEntry*> entries;
+    entries.reserve(service.policy().entries().size());
+    for (const auto& [address, entry] : service.policy().entries()) {
+        entries.push_back(&entry);
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto* a, const auto* b) { return a->address < b->address; });
+    nlohmann::json list = nlohmann::json::array();
+    for (const MirrorEntry* entry : entries) {
+        const TrackedLink* link = service.links().internal_by_index(entry->ifindex);
+        list.push_back({
+            {"address", entry->address.to_string()},
+            {"interface", link ? nlohmann::json(link->name) : nlohmann::json(nullptr)},
+            {"lladdr", entry->lladdr ? nlohmann::json(entry->lladdr->to_string())
+                                     : nlohmann::json(nullptr)},
+            {"state", entry_state(*entry)},
+            {"origin", to_string(entry->origin)},
+            {"kernel", entry->in_kernel},
+            {"age", seconds(now - entry->first_seen)},
+        });
+    }
+    return list;
+}
+
+nlohmann::json stats_payload(const MirrorService& service) {
+    const MirrorCounters& mirror = service.policy().counters();
+    const ServiceCounters& io = service.counters();
+    return {
+        {"neighbours_seen", mirror.neighbours_seen},
+        {"entries", service.policy().entries().size()},
+        {"entries_added", mirror.entries_added},
+        {"entries_withdrawn", mirror.entries_withdrawn},
+        {"probes_sent", io.probes_sent},
+        {"probe_answers", mirror.probe_answers},
+        {"announcements_sent", io.announcements_sent},
+        {"resyncs", io.resyncs},
+        {"netlink_overflows", io.netlink_overflows},
+        {"proxy_repairs", mirror.proxy_repairs},
+        {"kernel_errors", io.kernel_errors},
+        {"send_errors", io.send_errors},
+        // The responder (a later part) fills these.
+        {"ns_received", 0},
+        {"ns_answered", 0},
+        {"verifications", 0},
+        {"ns_dropped", nlohmann::json::object()},
+    };
+}
+
+nlohmann::json status_payload(const MirrorService& service, const Config& config,
+                              Duration uptime) {
+    nlohmann::json internal = nlohmann::json::array();
+    for (const TrackedLink& link : service.links().internal()) {
+        internal.push_back(link_json(link));
+    }
+    nlohmann::json prefixes = nlohmann::json::array();
+    for (const Ipv6Prefix& prefix : config.prefixes) {
+        prefixes.push_back(prefix.to_string());
+    }
+    return {
+        {"version", NDPROXY_VERSION},
+        {"uptime", seconds(uptime)},
+        {"external", link_json(service.links().external())},
+        {"internal", internal},
+        {"prefixes", prefixes},
+        {"responder", to_string(config.responder)},
+        {"router", config.router},
+        {"announce", config.announce},
+        {"dry_run", config.dry_run},
+        {"manage_sysctls", config.manage_sysctls},
+        {"entries", service.policy().entries().size()},
+        {"kernel_entries", service.policy().kernel_entry_count()},
+    };
+}
+
+std::string status_line(const MirrorService& service) {
+    const TrackedLink& external = service.links().external();
+    return fmt::format("{} entries on {}{}, {} in the kernel", service.policy().entries().size(),
+                       external.name, external.present() ? "" : " (waiting for it)",
+                       service.policy().kernel_entry_count());
+}
+
+}  // namespace ndproxy::control

@@ -1,0 +1,376 @@
+#include "ndproxy/mirror_policy.hpp"
+
+#include <algorithm>
+
+namespace ndproxy {
+namespace {
+
+// DESIGN "Mirror" 2: the states in which the kernel vouches that a neighbour exists.
+// INCOMPLETE is resolution in progress and proves nothing either way.
+constexpr std::uint16_t kLiveStates =
+    nud::reachable | nud::stale | nud::delay | nud::probe | nud::permanent | nud::noarp;
+
+bool vouches_alive(std::uint16_t state) { return (state & kLiveStates) != 0; }
+
+}  // namespace
+
+std::string_view to_string(Origin origin) {
+    switch (origin) {
+        case Origin::mirror: return "mirror";
+        case Origin::responder: return "responder";
+        case Origin::verified: return "verified";
+    }
+    return "mirror";
+}
+
+std::string_view nud_state_name(std::uint16_t state) {
+    if (state & nud::permanent) return "permanent";
+    if (state & nud::noarp) return "noarp";
+    if (state & nud::reachable) return "reachable";
+    if (state & nud::stale) return "stale";
+    if (state & nud::delay) return "delay";
+    if (state & nud::probe) return "probe";
+    if (state & nud::failed) return "failed";
+    if (state & nud::incomplete) return "incomplete";
+    return "none";
+}
+
+bool MirrorPolicy::in_scope(const Ipv6Address& address) const {
+    if (!address.is_global_unicast() || own_addresses_.contains(address)) {
+        return false;
+    }
+    if (settings_.prefixes.empty()) {
+        return true;
+    }
+    return std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(),
+                       [&](const Ipv6Prefix& prefix) { return prefix.contains(address); });
+}
+
+Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now) {
+    Actions out;
+    if (!in_scope(update.address)) {
+        return out;
+    }
+    ++counters_.neighbours_seen;
+    if (!update.deleted && vouches_alive(update.state)) {
+        MirrorEntry& entry = upsert(update.address, now);
+        entry.nud_state = update.state;
+        make_live(entry, update.ifindex, update.lladdr, now, out);
+        return out;
+    }
+    auto found = entries_.find(update.address);
+    // A stale report from an interface the address has since moved away from says nothing.
+    if (found == entries_.end() ||
+        (found->second.ifindex != 0 && found->second.ifindex != update.ifindex)) {
+        return out;
+    }
+    MirrorEntry& entry = found->second;
+    entry.nud_state = update.deleted ? nud::none : update.state;
+    // The kernel deletes idle entries after gc_stale_time and marks unanswered ones FAILED;
+    // neither proves the VM is gone (DESIGN "Mirror" 4), so ask it ourselves.
+    if (update.deleted || (update.state & nud::failed)) {
+        start_confirming_gone(entry, now, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
+                                       const std::optional<MacAddress>& lladdr, TimePoint now) {
+    Actions out;
+    auto found = entries_.find(target);
+    if (found == entries_.end() || !in_scope(target)) {
+        return out;
+    }
+    if (found->second.gone_since) {
+        ++counters_.probe_answers;
+    }
+    make_live(found->second, ifindex, lladdr, now, out);
+    return out;
+}
+
+Actions MirrorPolicy::on_own_address(const AddressUpdate& update) {
+    Actions out;
+    if (update.deleted) {
+        own_addresses_.erase(update.address);
+        return out;
+    }
+    own_addresses_.insert(update.address);
+    // The host now answers for this address itself; a proxy entry would only shadow it.
+    if (entries_.contains(update.address)) {
+        withdraw(update.address, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
+    Actions out;
+    for (auto& [address, entry] : entries_) {
+        if (entry.ifindex == ifindex) {
+            entry.nud_state = nud::none;
+            start_confirming_gone(entry, now, out);
+        }
+    }
+    return out;
+}
+
+Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
+    Actions out;
+    own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
+    std::unordered_set<Ipv6Address> vouched;
+    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
+        if (!neighbour.deleted && vouches_alive(neighbour.state) && in_scope(neighbour.address)) {
+            vouched.insert(neighbour.address);
+        }
+    }
+    // Entries the configuration no longer covers are forgotten here; if the kernel still holds
+    // them, adopt_or_withdraw() below withdraws them.
+    std::erase_if(entries_, [&](auto& item) {
+        if (in_scope(item.first)) {
+            return false;
+        }
+        wakeups_.erase({item.second.scheduled, item.first});
+        return true;
+    });
+    foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
+    std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
+                                            snapshot.proxies.owned.end());
+    for (auto& [address, entry] : entries_) {
+        entry.in_kernel = present.contains(address);
+    }
+    // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
+    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
+        if (!vouched.contains(neighbour.address)) {
+            continue;
+        }
+        MirrorEntry& entry = upsert(neighbour.address, now);
+        entry.in_kernel = present.contains(neighbour.address);
+        entry.nud_state = neighbour.state;
+        make_live(entry, neighbour.ifindex, neighbour.lladdr, now, out);
+    }
+    // Everything else we know of has lost its neighbour while we were not looking.
+    for (auto& [address, entry] : entries_) {
+        if (!vouched.contains(address)) {
+            entry.nud_state = nud::none;
+            start_confirming_gone(entry, now, out);
+        }
+    }
+    adopt_or_withdraw(snapshot.proxies.owned, now, out);
+    // Entries that are wanted but missing from the kernel go (back) in.
+    for (auto& [address, entry] : entries_) {
+        if (!entry.in_kernel) {
+            install(entry, now, out);
+        }
+    }
+    return out;
+}
+
+Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
+    Actions out;
+    foreign_proxies_ = {table.foreign.begin(), table.foreign.end()};
+    std::unordered_set<Ipv6Address> present(table.owned.begin(), table.owned.end());
+    adopt_or_withdraw(table.owned, now, out);
+    for (auto& [address, entry] : entries_) {
+        if (present.contains(address)) {
+            entry.in_kernel = true;
+            continue;
+        }
+        // Proxy entries vanish without a netlink event (administrative link-down flushes them,
+        // and so does `ip neigh flush proxy`), so this is the only place we notice.
+        if (entry.in_kernel) {
+            ++counters_.proxy_repairs;
+        }
+        entry.in_kernel = false;
+        install(entry, now, out);
+    }
+    return out;
+}
+
+void MirrorPolicy::on_install_failed(const Ipv6Address& address) {
+    if (auto found = entries_.find(address); found != entries_.end()) {
+        found->second.in_kernel = false;
+    }
+}
+
+Actions MirrorPolicy::on_timer(TimePoint now) {
+    Actions out;
+    while (!wakeups_.empty() && wakeups_.begin()->first <= now) {
+        const Ipv6Address address = wakeups_.begin()->second;
+        wakeups_.erase(wakeups_.begin());
+        auto found = entries_.find(address);
+        if (found == entries_.end()) {
+            continue;
+        }
+        found->second.scheduled = TimePoint::max();
+        run_timers(found->second, now, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::withdraw_all() {
+    Actions out;
+    std::vector<Ipv6Address> all;
+    all.reserve(entries_.size());
+    for (const auto& [address, entry] : entries_) {
+        all.push_back(address);
+    }
+    for (const Ipv6Address& address : all) {
+        withdraw(address, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::set_prefixes(std::vector<Ipv6Prefix> prefixes) {
+    Actions out;
+    settings_.prefixes = std::move(prefixes);
+    std::vector<Ipv6Address> leaving;
+    for (const auto& [address, entry] : entries_) {
+        if (!in_scope(address)) {
+            leaving.push_back(address);
+        }
+    }
+    for (const Ipv6Address& address : leaving) {
+        withdraw(address, out);
+    }
+    return out;
+}
+
+std::optional<TimePoint> MirrorPolicy::next_wakeup() const {
+    if (wakeups_.empty()) {
+        return std::nullopt;
+    }
+    return wakeups_.begin()->first;
+}
+
+std::size_t MirrorPolicy::kernel_entry_count() const {
+    return static_cast<std::size_t>(std::count_if(
+        entries_.begin(), entries_.end(), [](const auto& item) { return item.second.in_kernel; }));
+}
+
+MirrorEntry& MirrorPolicy::upsert(const Ipv6Address& address, TimePoint now) {
+    auto [it, inserted] = entries_.try_emplace(address);
+    if (inserted) {
+        it->second.address = address;
+        it->second.first_seen = now;
+    }
+    return it->second;
+}
+
+void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
+                             const std::optional<MacAddress>& lladdr, TimePoint now,
+                             Actions& out) {
+    entry.ifindex = ifindex;
+    if (lladdr) {
+        entry.lladdr = lladdr;
+    }
+    entry.gone_since.reset();
+    if (!entry.in_kernel) {
+        install(entry, now, out);
+    }
+    reschedule(entry);
+}
+
+void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
+    if (foreign_proxies_.contains(entry.address)) {
+        // The administrator's entry already answers; writing ours would take it over, since
+        // the kernel replaces a proxy entry's protocol in place.
+        entry.in_kernel = false;
+        return;
+    }
+    out.push_back(action::Install{entry.address});
+    entry.in_kernel = true;
+    ++counters_.entries_added;
+    // RFC 4861 §7.2.6: up to MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements, so that
+    // caches still pointing at another host's MAC (a VM that migrated here) switch at once.
+    if (settings_.announce_count > 0) {
+        out.push_back(action::Announce{entry.address});
+        entry.announcements_left = settings_.announce_count - 1;
+        entry.next_announcement = now + settings_.announce_interval;
+    }
+    reschedule(entry);
+}
+
+void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out) {
+    if (entry.gone_since) {
+        return;
+    }
+    // RFC 7048: a single unanswered solicitation proves nothing, so probe with exponential
+    // back-off until `withdraw_after` has passed.
+    entry.gone_since = now;
+    entry.probe_gap = settings_.first_probe_gap;
+    entry.next_probe = now + entry.probe_gap;
+    out.push_back(action::Probe{entry.address, 0});
+    reschedule(entry);
+}
+
+void MirrorPolicy::withdraw(const Ipv6Address& address, Actions& out) {
+    auto found = entries_.find(address);
+    if (found == entries_.end()) {
+        return;
+    }
+    if (found->second.in_kernel) {
+        out.push_back(action::Withdraw{address});
+        ++counters_.entries_withdrawn;
+    }
+    wakeups_.erase({found->second.scheduled, address});
+    entries_.erase(found);
+}
+
+void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now,
+                                     Actions& out) {
+    for (const Ipv6Address& address : owned_proxies) {
+        if (entries_.contains(address)) {
+            continue;
+        }
+        if (!in_scope(address)) {
+            // Ours, but the configuration no longer covers it.
+            out.push_back(action::Withdraw{address});
+            ++counters_.entries_withdrawn;
+            continue;
+        }
+        // Left by an earlier run: keep it while we find out whether the VM is still there, so
+        // that a restart never flaps a live entry.
+        MirrorEntry& entry = upsert(address, now);
+        entry.in_kernel = true;
+        start_confirming_gone(entry, now, out);
+    }
+}
+
+void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {
+    if (entry.announcements_left > 0 && entry.next_announcement <= now) {
+        out.push_back(action::Announce{entry.address});
+        --entry.announcements_left;
+        entry.next_announcement = now + settings_.announce_interval;
+    }
+    if (entry.gone_since) {
+        if (now - *entry.gone_since >= settings_.withdraw_after) {
+            withdraw(entry.address, out);
+            return;
+        }
+        if (entry.next_probe <= now) {
+            out.push_back(action::Probe{entry.address, 0});
+            entry.probe_gap *= 2;
+            entry.next_probe = now + entry.probe_gap;
+        }
+    }
+    reschedule(entry);
+}
+
+void MirrorPolicy::reschedule(MirrorEntry& entry) {
+    TimePoint next = TimePoint::max();
+    if (entry.announcements_left > 0) {
+        next = entry.next_announcement;
+    }
+    if (entry.gone_since) {
+        next = std::min({next, entry.next_probe, *entry.gone_since + settings_.withdraw_after});
+    }
+    if (next == entry.scheduled) {
+        return;
+    }
+    wakeups_.erase({entry.scheduled, entry.address});
+    entry.scheduled = next;
+    if (next != TimePoint::max()) {
+        wakeups_.emplace(next, entry.address);
+    }
+}
+
+}  // namespace ndproxy

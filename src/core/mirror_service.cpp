@@ -1,0 +1,227 @@
+#include "core/mirror_service.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "ndproxy/log.hpp"
+#include "packet/ndp_codec.hpp"
+
+namespace ndproxy {
+namespace {
+
+template <typename Event>
+std::vector<Event> only(std::vector<KernelEvent> rows) {
+    std::vector<Event> out;
+    out.reserve(rows.size());
+    for (KernelEvent& row : rows) {
+        if (auto* event = std::get_if<Event>(&row)) {
+            out.push_back(std::move(*event));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+MirrorService::MirrorService(ServiceSettings settings, KernelPort& kernel, PacketPort& packets,
+                             ExternalHook on_external)
+    : settings_(std::move(settings)),
+      kernel_(kernel),
+      packets_(packets),
+      on_external_(std::move(on_external)),
+      links_(settings_.external, settings_.internal),
+      policy_(settings_.mirror) {}
+
+void MirrorService::full_resync(TimePoint now) {
+    ++counters_.resyncs;
+    const LinkTracker::Change change =
+        links_.rebuild(only<LinkUpdate>(kernel_.dump(netlink::DumpKind::links)));
+    for (const int ifindex : change.internal_gone) {
+        execute(policy_.on_interface_gone(ifindex, now));
+    }
+    const TrackedLink& external = links_.external();
+    if (!external.present()) {
+        log::info("waiting for external interface {}", external.name);
+    } else if (external.ifindex != external_hooked_ifindex_) {
+        external_hooked_ifindex_ = external.ifindex;
+        if (on_external_) {
+            on_external_(external);
+        }
+    }
+    for (const TrackedLink& link : links_.internal()) {
+        if (!link.present()) {
+            log::info("waiting for internal interface {}", link.name);
+        }
+    }
+
+    KernelSnapshot snapshot;
+    for (const AddressUpdate& address :
+         only<AddressUpdate>(kernel_.dump(netlink::DumpKind::addresses))) {
+        snapshot.own_addresses.push_back(address.address);
+    }
+    for (NeighbourUpdate& neighbour :
+         only<NeighbourUpdate>(kernel_.dump(netlink::DumpKind::neighbours))) {
+        if (links_.is_internal(neighbour.ifindex)) {
+            snapshot.neighbours.push_back(std::move(neighbour));
+        }
+    }
+    snapshot.proxies = read_proxy_table();
+    execute(policy_.reconcile(snapshot, now));
+}
+
+ProxyTable MirrorService::read_proxy_table() {
+    ProxyTable table;
+    const int external = links_.external().ifindex;
+    if (external == 0) {
+        return table;
+    }
+    for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(netlink::DumpKind::proxies))) {
+        if (entry.ifindex != external) {
+            continue;
+        }
+        (entry.protocol == kOwnProtocol ? table.owned : table.foreign).push_back(entry.address);
+    }
+    return table;
+}
+
+void MirrorService::on_kernel_readable(TimePoint now) {
+    KernelPort::Drained drained = kernel_.read_events();
+    if (drained.overflowed) {
+        // DESIGN "Mirror" 6: notifications were lost, so what we hold may be wrong.
+        ++counters_.netlink_overflows;
+        log::warn("netlink notifications were lost (ENOBUFS); resynchronising");
+        full_resync(now);
+        return;
+    }
+    bool resync = false;
+    for (const KernelEvent& event : drained.events) {
+        if (const auto* neighbour = std::get_if<NeighbourUpdate>(&event)) {
+            if (links_.is_internal(neighbour->ifindex)) {
+                execute(policy_.on_neighbour(*neighbour, now));
+            }
+        } else if (const auto* link = std::get_if<LinkUpdate>(&event)) {
+            const LinkTracker::Change change = links_.apply(*link);
+            for (const int ifindex : change.internal_gone) {
+                execute(policy_.on_interface_gone(ifindex, now));
+            }
+            resync = resync || change.relevant;
+        } else if (const auto* address = std::get_if<AddressUpdate>(&event)) {
+            execute(policy_.on_own_address(*address));
+        }
+    }
+    // A configured link appeared, went, was renamed or went down or up. The kernel flushes
+    // proxy entries on link-down without telling anyone, so start from a fresh dump.
+    if (resync) {
+        full_resync(now);
+    }
+}
+
+void MirrorService::on_packets_readable(TimePoint now) {
+    for (const ReceivedAdvertisement& received : packets_.read_advertisements()) {
+        if (links_.is_internal(received.ifindex)) {
+            execute(policy_.on_advertisement(received.ifindex, received.advert.target,
+                                             received.advert.target_lladdr, now));
+        }
+    }
+}
+
+void MirrorService::on_timer(TimePoint now) { execute(policy_.on_timer(now)); }
+
+void MirrorService::refresh_proxy_table(TimePoint now) {
+    if (links_.external().present()) {
+        execute(policy_.sync_proxy_table(read_proxy_table(), now));
+    }
+}
+
+void MirrorService::withdraw_all() { execute(policy_.withdraw_all()); }
+
+void MirrorService::execute(const Actions& actions) {
+    std::vector<KernelPort::ProxyWrite> writes;
+    for (const Action& action : actions) {
+        if (const auto* install = std::get_if<action::Install>(&action)) {
+            writes.push_back({netlink::ProxyOp::add, install->address});
+        } else if (const auto* withdraw = std::get_if<action::Withdraw>(&action)) {
+            writes.push_back({netlink::ProxyOp::remove, withdraw->address});
+        }
+    }
+    // Kernel entries first: an announcement must not point the router at a host that does not
+    // answer yet.
+    write_proxies(writes);
+    for (const Action& action : actions) {
+        if (const auto* probe = std::get_if<action::Probe>(&action)) {
+            send_probe(*probe);
+        } else if (const auto* announce = std::get_if<action::Announce>(&action)) {
+            send_announcement(announce->address);
+        }
+    }
+}
+
+void MirrorService::write_proxies(const std::vector<KernelPort::ProxyWrite>& writes) {
+    if (writes.empty()) {
+        return;
+    }
+    const TrackedLink& external = links_.external();
+    for (const auto& write : writes) {
+        log::info("{}{} proxy entry {} on {}", settings_.dry_run ? "dry run: would " : "",
+                  write.op == netlink::ProxyOp::add ? "add" : "withdraw", write.address,
+                  external.name);
+    }
+    if (settings_.dry_run) {
+        return;
+    }
+    if (!external.present()) {
+        for (const auto& write : writes) {
+            if (write.op == netlink::ProxyOp::add) {
+                policy_.on_install_failed(write.address);
+            }
+        }
+        return;
+    }
+    const std::vector<int> results = kernel_.write_proxies(external.ifindex, writes);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+        const int error = results[i];
+        if (error == 0 || (writes[i].op == netlink::ProxyOp::remove && error == ENOENT)) {
+            continue;
+        }
+        ++counters_.kernel_errors;
+        log::warn("cannot {} proxy entry {} on {}: {}",
+                  writes[i].op == netlink::ProxyOp::add ? "add" : "withdraw", writes[i].address,
+                  external.name, std::strerror(error));
+        if (writes[i].op == netlink::ProxyOp::add) {
+            policy_.on_install_failed(writes[i].address);
+        }
+    }
+}
+
+void MirrorService::send_probe(const action::Probe& probe) {
+    for (const TrackedLink& link : links_.internal()) {
+        if (!link.present() || (probe.ifindex != 0 && probe.ifindex != link.ifindex)) {
+            continue;
+        }
+        // RFC 4861 §7.2.2: to the target's solicited-node group, with our link-layer address.
+        const auto message = ndp::build_solicitation(probe.address, link.lladdr);
+        if (packets_.send(link.ifindex, probe.address.solicited_node(), message)) {
+            ++counters_.probes_sent;
+        } else {
+            ++counters_.send_errors;
+        }
+    }
+}
+
+void MirrorService::send_announcement(const Ipv6Address& address) {
+    const TrackedLink& external = links_.external();
+    if (settings_.dry_run || !external.present()) {
+        return;
+    }
+    // RFC 4861 §7.2.6: unsolicited, to all-nodes, S clear; O set so that caches holding another
+    // host's MAC for this address (a VM that migrated here) switch to ours.
+    const ndp::AdvertisementFlags flags{settings_.router, false, true};
+    const auto message = ndp::build_advertisement(address, flags, external.lladdr);
+    if (packets_.send(external.ifindex, kAllNodes, message)) {
+        ++counters_.announcements_sent;
+    } else {
+        ++counters_.send_errors;
+    }
+}
+
+}  // namespace ndproxy

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernel/kernel_port.hpp"
+#include "ndproxy/link_tracker.hpp"
+#include "ndproxy/mirror_policy.hpp"
+#include "packet/packet_port.hpp"
+
+namespace ndproxy {
+
+struct ServiceSettings {
+    std::string external;
+    std::vector<std::string> internal;
+    MirrorSettings mirror;
+    bool router = false;   // R flag in our advertisements
+    bool dry_run = false;  // log kernel writes and announcements instead of doing them
+};
+
+struct ServiceCounters {
+    std::uint64_t probes_sent = 0;
+    std::uint64_t announcements_sent = 0;
+    std::uint64_t resyncs = 0;
+    std::uint64_t netlink_overflows = 0;
+    std::uint64_t kernel_errors = 0;
+    std::uint64_t send_errors = 0;
+};
+
+// Connects the mirror policy to the kernel and the wire: turns what the ports report into
+// policy events, and the policy's actions into kernel writes and packets.
+class MirrorService {
+public:
+    // Called whenever the external link (re)appears, e.g. to set its sysctls.
+    using ExternalHook = std::function<void(const TrackedLink&)>;
+
+    MirrorService(ServiceSettings settings, KernelPort& kernel, PacketPort& packets,
+                  ExternalHook on_external = {});
+
+    // DESIGN "Mirror" 1 and 6: dump everything and reconcile (mark and sweep).
+    void full_resync(TimePoint now);
+    void on_kernel_readable(TimePoint now);
+    void on_packets_readable(TimePoint now);
+    void on_timer(TimePoint now);
+    // The slow timer: the kernel reports no proxy-table changes, so look.
+    void refresh_proxy_table(TimePoint now);
+    // --flush-on-exit.
+    void withdraw_all();
+
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
+    [[nodiscard]] const MirrorPolicy& policy() const { return policy_; }
+    [[nodiscard]] const LinkTracker& links() const { return links_; }
+    [[nodiscard]] const ServiceCounters& counters() const { return counters_; }
+    [[nodiscard]] const ServiceSettings& settings() const { return settings_; }
+
+private:
+    ProxyTable read_proxy_table();
+    void handle_link_changes(const LinkTracker::Change& change, TimePoint now);
+    void execute(const Actions& actions);
+    void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
+    void send_probe(const action::Probe& probe);
+    void send_announcement(const Ipv6Address& address);
+
+    ServiceSettings settings_;
+    KernelPort& kernel_;
+    PacketPort& packets_;
+    ExternalHook on_external_;
+    LinkTracker links_;
+    MirrorPolicy policy_;
+    ServiceCounters counters_;
+    int external_hooked_ifindex_ = 0;
+};
+
+}  // namespace ndproxy

@@ -1,0 +1,35 @@
+#pragma once
+
+// The client side of the control protocol (include/ndproxy/control_protocol.hpp).
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ndproxy::ctl {
+
+// A full "list" of a large host is a few MB; anything far beyond that is not a reply.
+inline constexpr std::size_t kMaxReplyBytes = std::size_t{16} << 20;
+inline constexpr std::chrono::milliseconds kReplyTimeout{5000};
+
+// Anything that kept a command from getting its answer, worded for the operator, e.g.
+// "cannot reach ndproxyd at /run/ndproxyd/control.sock: No such file or directory (is it
+// running?)" or "ndproxyd: unknown command \"x\"" for a reply with ok=false.
+class ControlError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Sends {"command": COMMAND} and returns the reply's payload: the "list" array, the "stats" or
+// "status" object, or null for "resync". The whole exchange must finish within `timeout`.
+nlohmann::json send_command(const std::string& socket_path, std::string_view command,
+                            std::chrono::milliseconds timeout = kReplyTimeout);
+
+// The payload of one reply line to `command`, checked against the protocol. Throws ControlError.
+nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view command);
+
+}  // namespace ndproxy::ctl

@@ -1,0 +1,30 @@
+#pragma once
+
+// Turns control-protocol payloads into what ndproxyctl prints. Pure functions: JSON in, text out
+// (always ending with a newline when not empty). Fields that are missing, null or of an unexpected
+// type print as "-", so a newer or older daemon still gives a readable answer.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace ndproxy::ctl {
+
+// The payload as one pretty-printed JSON document (2-space indent) for --json.
+std::string render_json(const nlohmann::json& payload);
+
+// The "list" array as aligned columns ADDRESS INTERFACE LLADDR STATE ORIGIN KERNEL AGE, sorted by
+// address.
+std::string render_list(const nlohmann::json& entries);
+
+// The "stats" object as "name: value" lines, ns_dropped reasons as "ns_dropped.REASON: N".
+std::string render_stats(const nlohmann::json& stats);
+
+// The "status" object as aligned "key: value" lines.
+std::string render_status(const nlohmann::json& status);
+
+// A number of seconds the way an operator reads it: 12s, 5m03s, 2h10m, 3d04h; "-" if not a
+// non-negative number.
+std::string format_age(const nlohmann::json& seconds);
+
+}  // namespace ndproxy::ctl

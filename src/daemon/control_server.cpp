@@ -1,0 +1,176 @@
+#include "daemon/control_server.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "ndproxy/log.hpp"
+
+namespace ndproxy {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+UniqueFd listen_on(const std::string& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(address.sun_path)) {
+        errno = ENAMETOOLONG;
+        fail("control socket " + path);
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code ignored;
+        std::filesystem::create_directories(parent, ignored);
+    }
+    // A socket file left by a daemon that died is in the way; anything else is not ours.
+    struct stat existing{};
+    if (::lstat(path.c_str(), &existing) == 0 && S_ISSOCK(existing.st_mode)) {
+        ::unlink(path.c_str());
+    }
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        fail("control socket");
+    }
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
+        fail("cannot bind control socket " + path);
+    }
+    ::chmod(path.c_str(), 0660);
+    if (::listen(fd.get(), 64) < 0) {
+        fail("listen on control socket " + path);
+    }
+    return fd;
+}
+
+}  // namespace
+
+ControlServer::ControlServer(EventLoop& loop, std::string path, std::size_t max_clients,
+                             RequestHandler handler)
+    : loop_(loop),
+      path_(std::move(path)),
+      max_clients_(max_clients),
+      handler_(std::move(handler)),
+      listener_(listen_on(path_)) {
+    loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { accept_clients(); });
+}
+
+ControlServer::~ControlServer() {
+    for (auto& [fd, client] : clients_) {
+        loop_.remove(fd);
+    }
+    loop_.remove(listener_.get());
+    ::unlink(path_.c_str());
+}
+
+void ControlServer::accept_clients() {
+    for (;;) {
+        UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!fd) {
+            return;  // EAGAIN, or a client that hung up before we got to it
+        }
+        if (clients_.size() >= max_clients_) {
+            ++rejected_clients_;
+            continue;  // closed on scope exit
+        }
+        const int key = fd.get();
+        clients_.emplace(key, Client{std::move(fd), {}, {}});
+        loop_.add(key, EPOLLIN,
+                  [this, key](std::uint32_t events) { on_client_event(key, events); });
+    }
+}
+
+void ControlServer::on_client_event(int fd, std::uint32_t events) {
+    auto found = clients_.find(fd);
+    if (found == clients_.end()) {
+        return;
+    }
+    Client& client = found->second;
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        close_client(fd);
+        return;
+    }
+    if (events & EPOLLOUT) {
+        if (!flush(client)) {
+            close_client(fd);
+            return;
+        }
+        if (!client.output.empty()) {
+            return;
+        }
+        serve_lines(client);  // requests that arrived while the reply was pending
+        if (clients_.contains(fd) && client.output.empty()) {
+            loop_.modify(fd, EPOLLIN);
+        }
+        return;
+    }
+    char buffer[4096];
+    const ssize_t received = ::read(fd, buffer, sizeof(buffer));
+    if (received <= 0) {
+        if (received < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        }
+        close_client(fd);
+        return;
+    }
+    client.input.append(buffer, static_cast<std::size_t>(received));
+    serve_lines(client);
+}
+
+void ControlServer::serve_lines(Client& client) {
+    const int fd = client.fd.get();
+    while (client.output.empty()) {
+        const auto newline = client.input.find('\n');
+        if (newline == std::string::npos) {
+            if (client.input.size() > control::kMaxRequestBytes) {
+                client.output = control::error_reply("request line too long").dump() + "\n";
+                client.input.clear();
+                flush(client);
+                close_client(fd);  // its framing is lost; a fresh connection is cheap
+            }
+            return;
+        }
+        const std::string line = client.input.substr(0, newline);
+        client.input.erase(0, newline + 1);
+        const control::ParsedRequest parsed = control::parse_request(line);
+        const nlohmann::json reply =
+            parsed.request ? handler_(*parsed.request) : control::error_reply(parsed.error);
+        client.output = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        client.output.push_back('\n');
+        if (!flush(client)) {
+            close_client(fd);
+            return;
+        }
+        if (!client.output.empty()) {
+            loop_.modify(fd, EPOLLOUT);
+            return;
+        }
+    }
+}
+
+bool ControlServer::flush(Client& client) {
+    while (!client.output.empty()) {
+        const ssize_t sent =
+            ::send(client.fd.get(), client.output.data(), client.output.size(), MSG_NOSIGNAL);
+        if (sent < 0) {
+            return errno == EAGAIN || errno == EINTR;
+        }
+        client.output.erase(0, static_cast<std::size_t>(sent));
+    }
+    return true;
+}
+
+void ControlServer::close_client(int fd) {
+    loop_.remove(fd);
+    clients_.erase(fd);
+}
+
+}  // namespace ndproxy

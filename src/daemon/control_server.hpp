@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/event_loop.hpp"
+#include "ndproxy/control_protocol.hpp"
+#include "ndproxy/unique_fd.hpp"
+
+namespace ndproxy {
+
+// Serves the control protocol (include/ndproxy/control_protocol.hpp) on a Unix stream socket.
+// Each client gets at most one reply in flight: while a reply is being written its input is not
+// read, so a client that never reads costs one reply's worth of memory, and no more.
+class ControlServer {
+public:
+    using RequestHandler = std::function<nlohmann::json(const control::Request&)>;
+
+    // Binds `path` (mode 0660), creating its directory if needed. Throws std::system_error.
+    ControlServer(EventLoop& loop, std::string path, std::size_t max_clients,
+                  RequestHandler handler);
+    ~ControlServer();
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    [[nodiscard]] std::size_t client_count() const { return clients_.size(); }
+    [[nodiscard]] std::uint64_t rejected_clients() const { return rejected_clients_; }
+
+private:
+    struct Client {
+        UniqueFd fd;
+        std::string input;
+        std::string output;
+    };
+    void accept_clients();
+    void on_client_event(int fd, std::uint32_t events);
+    void serve_lines(Client& client);
+    bool flush(Client& client);
+    void close_client(int fd);
+
+    EventLoop& loop_;
+    std::string path_;
+    std::size_t max_clients_;
+    RequestHandler handler_;
+    UniqueFd listener_;
+    std::unordered_map<int, Client> clients_;
+    std::uint64_t rejected_clients_ = 0;
+};
+
+}  // namespace ndproxy

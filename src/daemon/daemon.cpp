@@ -1,0 +1,142 @@
+#include "daemon/daemon.hpp"
+
+#include <sys/epoll.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+
+#include "core/control_replies.hpp"
+#include "kernel/sysctl.hpp"
+#include "ndproxy/log.hpp"
+
+namespace ndproxy {
+namespace {
+
+constexpr std::size_t kMaxControlClients = 64;
+
+ServiceSettings service_settings(const Config& config) {
+    ServiceSettings settings;
+    settings.external = config.external;
+    settings.internal = config.internal;
+    settings.router = config.router;
+    settings.dry_run = config.dry_run;
+    settings.mirror.prefixes = config.prefixes;
+    settings.mirror.withdraw_after = config.withdraw_after;
+    settings.mirror.announce_count = config.announce ? config.announce_count : 0;
+    settings.mirror.announce_interval = config.announce_interval;
+    return settings;
+}
+
+}  // namespace
+
+Daemon::Daemon(CommandLine startup)
+    : startup_(std::move(startup)),
+      config_(startup_.config),
+      signals_({SIGTERM, SIGINT, SIGHUP}),
+      // Subscribed before anything is dumped (DESIGN "Mirror" 1).
+      kernel_(config_.netlink_buffer),
+      service_(service_settings(config_), kernel_, packets_,
+               [this](const TrackedLink& external) {
+                   apply_proxy_sysctls(external.name,
+                                       config_.manage_sysctls && !config_.dry_run);
+               }),
+      started_(Clock::now()) {
+    loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+    loop_.add(kernel_.event_fd(), EPOLLIN,
+              [this](std::uint32_t) { service_.on_kernel_readable(Clock::now()); });
+    loop_.add(packets_.fd(), EPOLLIN,
+              [this](std::uint32_t) { service_.on_packets_readable(Clock::now()); });
+    loop_.add(wakeup_.fd(), EPOLLIN, [this](std::uint32_t) {
+        wakeup_.acknowledge();
+        service_.on_timer(Clock::now());
+    });
+    loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
+        proxy_refresh_.acknowledge();
+        service_.refresh_proxy_table(Clock::now());
+        notify_status();
+    });
+    proxy_refresh_.arm_every(config_.resync_interval);
+    std::uint64_t watchdog_usec = 0;
+    if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+        // Half the watchdog period, as sd_watchdog_enabled(3) recommends.
+        watchdog_.arm_every(std::chrono::microseconds(watchdog_usec / 2));
+        loop_.add(watchdog_.fd(), EPOLLIN, [this](std::uint32_t) {
+            watchdog_.acknowledge();
+            sd_notify(0, "WATCHDOG=1");
+        });
+    }
+    control_.emplace(loop_, config_.control_socket, kMaxControlClients,
+                     [this](const control::Request& request) { return answer(request); });
+}
+
+int Daemon::run() {
+    log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION,
+              config_.external, fmt::join(config_.internal, ", "),
+              config_.dry_run ? " (dry run: nothing will be changed)" : "");
+    service_.full_resync(Clock::now());
+    arm_wakeup();
+    sd_notify(0, "READY=1");
+    notify_status();
+    log::info("ready: {}", control::status_line(service_));
+    while (running_) {
+        loop_.run_once(-1);
+        arm_wakeup();
+    }
+    if (config_.flush_on_exit) {
+        log::info("withdrawing every owned entry (--flush-on-exit)");
+        service_.withdraw_all();
+    }
+    sd_notify(0, "STOPPING=1");
+    log::info("exiting; {}", control::status_line(service_));
+    return 0;
+}
+
+void Daemon::arm_wakeup() {
+    if (const auto next = service_.next_wakeup()) {
+        wakeup_.arm_at(*next);
+    } else {
+        wakeup_.disarm();
+    }
+}
+
+void Daemon::on_signal() {
+    while (const int signal = signals_.next()) {
+        if (signal == SIGHUP) {
+            reload();
+        } else {
+            log::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            running_ = false;
+        }
+    }
+}
+
+void Daemon::reload() {
+    // Reloading the file arrives with the operator-surface work; until then a SIGHUP
+    // re-reads the kernel, which is what an operator most often wants from it.
+    log::info("SIGHUP: resynchronising with the kernel");
+    service_.full_resync(Clock::now());
+    notify_status();
+}
+
+nlohmann::json Daemon::answer(const control::Request& request) {
+    const TimePoint now = Clock::now();
+    switch (request.command) {
+        case control::Command::list:
+            return {{"ok", true}, {"list", control::list_payload(service_, now)}};
+        case control::Command::stats:
+            return {{"ok", true}, {"stats", control::stats_payload(service_)}};
+        case control::Command::status:
+            return {{"ok", true},
+                    {"status", control::status_payload(service_, config_, now - started_)}};
+        case control::Command::resync:
+            service_.full_resync(now);
+            return {{"ok", true}};
+    }
+    return control::error_reply("unknown command");
+}
+
+void Daemon::notify_status() {
+    sd_notify(0, fmt::format("STATUS={}", control::status_line(service_)).c_str());
+}
+
+}  // namespace ndproxy

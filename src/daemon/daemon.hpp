@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "core/mirror_service.hpp"
+#include "daemon/control_server.hpp"
+#include "daemon/event_loop.hpp"
+#include "kernel/netlink_kernel.hpp"
+#include "ndproxy/config.hpp"
+#include "packet/icmpv6_socket.hpp"
+
+namespace ndproxy {
+
+// ndproxyd: wires the mirror to one epoll loop with timerfds, a signalfd and the control
+// socket, and talks to systemd.
+class Daemon {
+public:
+    explicit Daemon(CommandLine startup);
+    // Runs until SIGTERM or SIGINT. Returns the exit status.
+    int run();
+
+private:
+    void arm_wakeup();
+    void on_signal();
+    void reload();
+    nlohmann::json answer(const control::Request& request);
+    void notify_status();
+
+    CommandLine startup_;
+    Config config_;
+    EventLoop loop_;
+    SignalChannel signals_;
+    NetlinkKernel kernel_;
+    Icmpv6Socket packets_;
+    MirrorService service_;
+    Timer wakeup_;
+    Timer proxy_refresh_;
+    Timer watchdog_;
+    std::optional<ControlServer> control_;
+    TimePoint started_;
+    bool running_ = true;
+};
+
+}  // namespace ndproxy

@@ -1,0 +1,37 @@
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "daemon/daemon.hpp"
+#include "ndproxy/config.hpp"
+#include "ndproxy/log.hpp"
+
+int main(int argc, char* argv[]) {
+    using namespace ndproxy;
+    CommandLine command_line;
+    try {
+        command_line = parse_command_line(argc, argv);
+    } catch (const ConfigError& error) {
+        fmt::print(stderr, "ndproxyd: {}\n", error.what());
+        return 2;
+    }
+    switch (command_line.action) {
+        case CommandLine::Action::print_help:
+        case CommandLine::Action::print_version:
+            fmt::print("{}", command_line.text);
+            return 0;
+        case CommandLine::Action::run: break;
+    }
+    if (command_line.config.check_config) {
+        fmt::print("ndproxyd: configuration is valid\n");
+        return 0;
+    }
+    log::set_level(command_line.config.log_level);
+    try {
+        Daemon daemon(std::move(command_line));
+        return daemon.run();
+    } catch (const std::exception& error) {
+        log::error("{}", error.what());
+        return 1;
+    }
+}

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kernel/netlink_codec.hpp"
+#include "ndproxy/kernel_events.hpp"
+
+namespace ndproxy {
+
+// The daemon's view of the kernel's tables. NetlinkKernel implements it over rtnetlink; the
+// unit tests' fake implements it over in-memory tables.
+class KernelPort {
+public:
+    virtual ~KernelPort() = default;
+
+    // Readable when notifications are queued (for the event loop; ownership stays here).
+    [[nodiscard]] virtual int event_fd() const = 0;
+
+    struct Drained {
+        std::vector<KernelEvent> events;
+        // The kernel dropped notifications (ENOBUFS): what we hold may be stale, resync.
+        bool overflowed = false;
+    };
+    // Reads every notification queued so far, without blocking.
+    virtual Drained read_events() = 0;
+    // A complete, consistent dump of one table (retried if the kernel flags it interrupted).
+    virtual std::vector<KernelEvent> dump(netlink::DumpKind kind) = 0;
+
+    struct ProxyWrite {
+        netlink::ProxyOp op;
+        Ipv6Address address;
+    };
+    // Applies the writes in batches; returns 0 or an errno for each, in order.
+    virtual std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) = 0;
+};
+
+}  // namespace ndproxy

@@ -1,0 +1,46 @@
+#pragma once
+
+// Pure encoding and decoding of the rtnetlink messages ndproxyd exchanges with the kernel. No
+// sockets here: the functions take and return bytes, so they are unit-tested with captured
+// messages and fuzzed.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ndproxy/ipv6.hpp"
+#include "ndproxy/kernel_events.hpp"
+
+namespace ndproxy::netlink {
+
+// One message of a datagram, reduced to what the daemon needs.
+struct Message {
+    std::uint16_t type = 0;  // nlmsg_type
+    std::uint32_t seq = 0;
+    std::optional<KernelEvent> event;  // for RTM_{NEW,DEL}{NEIGH,LINK,ADDR} that are relevant
+    bool done = false;                 // NLMSG_DONE, or the end of a dump
+    std::optional<int> error;  // NLMSG_ERROR: 0 is an acknowledgement, otherwise -errno
+};
+
+struct Datagram {
+    std::vector<Message> messages;
+    bool truncated = false;  // trailing bytes did not form a whole message
+};
+
+// Splits one received datagram and decodes each message. Never reads past `bytes`.
+Datagram parse_datagram(std::span<const std::uint8_t> bytes);
+
+// Decodes a single message (header included). nullopt when it is malformed or not relevant.
+std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes);
+
+// Builders append one message to `out` and return its sequence number's message size.
+enum class ProxyOp { add, remove };
+void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
+                          int ifindex, const Ipv6Address& address, std::uint8_t protocol);
+
+enum class DumpKind { links, addresses, neighbours, proxies };
+void append_dump_request(std::vector<std::uint8_t>& out, DumpKind kind, std::uint32_t seq);
+
+}  // namespace ndproxy::netlink

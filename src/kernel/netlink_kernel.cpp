@@ -1,0 +1,204 @@
+#include "kernel/netlink_kernel.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <system_error>
+#include <unordered_map>
+
+#include "ndproxy/log.hpp"
+
+namespace ndproxy {
+namespace {
+
+// Big enough for a full 64 KiB dump datagram, which the kernel may send when it can.
+constexpr std::size_t kReceiveBytes = 64 * 1024;
+// Requests per sendmsg: keeps the acknowledgements of one batch well inside the receive buffer.
+constexpr std::size_t kWritesPerBatch = 256;
+
+[[noreturn]] void fail(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+MnlSocket open_socket(int flags) {
+    MnlSocket socket(mnl_socket_open2(NETLINK_ROUTE, flags | SOCK_CLOEXEC));
+    if (!socket) {
+        fail("netlink socket");
+    }
+    if (mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+        fail("netlink bind");
+    }
+    // Acknowledgements then carry only the header of the request, not all of it.
+    int one = 1;
+    mnl_socket_setsockopt(socket.get(), NETLINK_CAP_ACK, &one, sizeof(one));
+    return socket;
+}
+
+bool is_kind(const KernelEvent& event, netlink::DumpKind kind) {
+    switch (kind) {
+        case netlink::DumpKind::links: return std::holds_alternative<LinkUpdate>(event);
+        case netlink::DumpKind::addresses: return std::holds_alternative<AddressUpdate>(event);
+        case netlink::DumpKind::neighbours: return std::holds_alternative<NeighbourUpdate>(event);
+        case netlink::DumpKind::proxies: return std::holds_alternative<ProxyEntry>(event);
+    }
+    return false;
+}
+
+}  // namespace
+
+void MnlSocketCloser::operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
+
+NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
+    : events_(open_socket(SOCK_NONBLOCK)), requests_(open_socket(0)) {
+    const int size = static_cast<int>(event_buffer_bytes);
+    // SO_RCVBUFFORCE goes past net.core.rmem_max; it needs CAP_NET_ADMIN, which we have.
+    if (setsockopt(mnl_socket_get_fd(events_.get()), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+                   sizeof(size)) < 0 &&
+        setsockopt(mnl_socket_get_fd(events_.get()), SOL_SOCKET, SO_RCVBUF, &size,
+                   sizeof(size)) < 0) {
+        fail("netlink receive buffer");
+    }
+    for (unsigned group : {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR}) {
+        if (mnl_socket_setsockopt(events_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) <
+            0) {
+            fail("netlink subscribe");
+        }
+    }
+}
+
+int NetlinkKernel::event_fd() const { return mnl_socket_get_fd(events_.get()); }
+
+KernelPort::Drained NetlinkKernel::read_events() {
+    Drained drained;
+    std::vector<std::uint8_t> buffer(kReceiveBytes);
+    for (;;) {
+        const ssize_t received = mnl_socket_recvfrom(events_.get(), buffer.data(), buffer.size());
+        if (received < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            if (errno == ENOBUFS) {
+                // Notifications were lost. Keep draining so that the resync starts from an
+                // empty queue; what is read from here on is superseded by the dump anyway.
+                drained.overflowed = true;
+                continue;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            fail("netlink receive");
+        }
+        if (drained.overflowed) {
+            continue;
+        }
+        for (auto& message :
+             netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
+                 .messages) {
+            if (message.event) {
+                drained.events.push_back(std::move(*message.event));
+            }
+        }
+    }
+    if (drained.overflowed) {
+        drained.events.clear();
+    }
+    return drained;
+}
+
+std::vector<KernelEvent> NetlinkKernel::dump(netlink::DumpKind kind) {
+    std::vector<std::uint8_t> buffer(kReceiveBytes);
+    for (int attempt = 0;; ++attempt) {
+        std::vector<KernelEvent> rows;
+        std::vector<std::uint8_t> request;
+        const std::uint32_t seq = next_seq_++;
+        netlink::append_dump_request(request, kind, seq);
+        if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
+            fail("netlink dump request");
+        }
+        bool done = false;
+        bool interrupted = false;
+        while (!done) {
+            const ssize_t received =
+                mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
+            if (received < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail("netlink dump");
+            }
+            const auto* first = reinterpret_cast<const nlmsghdr*>(buffer.data());
+            // NLM_F_DUMP_INTR: the table changed during the dump; the result may be torn.
+            if (received >= static_cast<ssize_t>(sizeof(nlmsghdr)) &&
+                (first->nlmsg_flags & NLM_F_DUMP_INTR)) {
+                interrupted = true;
+            }
+            for (auto& message :
+                 netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
+                     .messages) {
+                if (message.seq != seq) {
+                    continue;
+                }
+                if (message.done || message.error) {
+                    done = true;
+                    if (message.error && *message.error != 0) {
+                        errno = -*message.error;
+                        fail("netlink dump");
+                    }
+                } else if (message.event && is_kind(*message.event, kind)) {
+                    rows.push_back(std::move(*message.event));
+                }
+            }
+        }
+        if (!interrupted || attempt >= 5) {
+            return rows;
+        }
+        log::debug("netlink dump interrupted by a concurrent change, retrying");
+    }
+}
+
+std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const ProxyWrite> writes) {
+    std::vector<int> results(writes.size(), 0);
+    std::vector<std::uint8_t> buffer(kReceiveBytes);
+    for (std::size_t start = 0; start < writes.size(); start += kWritesPerBatch) {
+        const std::size_t end = std::min(writes.size(), start + kWritesPerBatch);
+        std::vector<std::uint8_t> request;
+        std::unordered_map<std::uint32_t, std::size_t> index_of_seq;
+        for (std::size_t i = start; i < end; ++i) {
+            const std::uint32_t seq = next_seq_++;
+            index_of_seq.emplace(seq, i);
+            netlink::append_proxy_request(request, writes[i].op, seq, ifindex,
+                                          writes[i].address, kOwnProtocol);
+        }
+        if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
+            fail("netlink proxy write");
+        }
+        std::size_t pending = end - start;
+        while (pending > 0) {
+            const ssize_t received =
+                mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
+            if (received < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail("netlink proxy acknowledgement");
+            }
+            for (const auto& message :
+                 netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
+                     .messages) {
+                auto found = index_of_seq.find(message.seq);
+                if (!message.error || found == index_of_seq.end()) {
+                    continue;
+                }
+                results[found->second] = -*message.error;
+                index_of_seq.erase(found);
+                --pending;
+            }
+        }
+    }
+    return results;
+}
+
+}  // namespace ndproxy

@@ -1,0 +1,42 @@
+#pragma once
+
+// Pure building and parsing of Neighbor Discovery messages (RFC 4861 §4.3, §4.4). The bytes are
+// the ICMPv6 message alone: raw ICMPv6 sockets add the IPv6 header and the checksum.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ndproxy/ipv6.hpp"
+
+namespace ndproxy::ndp {
+
+inline constexpr std::uint8_t kNeighborSolicitation = 135;
+inline constexpr std::uint8_t kNeighborAdvertisement = 136;
+// RFC 4861 §7.1: ND messages must arrive with hop limit 255, proving they were not forwarded.
+inline constexpr int kHopLimit = 255;
+
+struct AdvertisementFlags {
+    bool router = false;
+    bool solicited = false;
+    bool override_flag = false;
+};
+
+struct Advertisement {
+    Ipv6Address target;
+    AdvertisementFlags flags;
+    std::optional<MacAddress> target_lladdr;
+};
+
+// Validates per RFC 4861 §7.1.2 what can be checked from the message itself (the hop limit and
+// the destination are the caller's). nullopt for anything invalid.
+std::optional<Advertisement> parse_advertisement(std::span<const std::uint8_t> icmp);
+
+std::vector<std::uint8_t> build_solicitation(const Ipv6Address& target,
+                                             const std::optional<MacAddress>& source_lladdr);
+
+std::vector<std::uint8_t> build_advertisement(const Ipv6Address& target, AdvertisementFlags flags,
+                                              const std::optional<MacAddress>& target_lladdr);
+
+}  // namespace ndproxy::ndp

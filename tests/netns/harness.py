@@ -1,0 +1,249 @@
+"""Runs ndproxyd and ndproxyctl against the throwaway topology, and a unittest base class for it.
+
+Every process started here is registered and killed (SIGTERM, then SIGKILL) when its test ends and
+again at interpreter exit; run-isolated's PID namespace is the last line of defence.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import topology
+from topology import HOST, PREFIX, run
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def binary(env_var, name):
+    """The binary under test: $NDPROXYD / $NDPROXYCTL (ctest sets them), else the build tree."""
+    path = os.environ.get(env_var) or os.path.join(REPO, "build", "src", name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{name} not found at {path} (set {env_var})")
+    return path
+
+
+_children = []
+
+
+def spawn(cmd, **kwargs):
+    """Starts a long-running helper process and registers it for killing."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, **kwargs)
+    _children.append(proc)
+    return proc
+
+
+def terminate(proc, grace=1.0):
+    """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@atexit.register
+def _kill_children():
+    for proc in _children:
+        terminate(proc)
+
+
+def ctl_command(socket_path, *args):
+    return [binary("NDPROXYCTL", "ndproxyctl"), "--socket", socket_path, *args]
+
+
+class Daemon:
+    """One ndproxyd process in the host namespace (possibly started several times)."""
+
+    def __init__(self, workdir, name="ndproxyd"):
+        self.workdir = workdir
+        self.name = name
+        self.socket = os.path.join(workdir, f"{name}.sock")
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.notify_path = os.path.join(workdir, f"{name}.notify")
+        self.proc = None
+        self.runs = 0
+
+    def start(self, *args, ready=True, ns=HOST):
+        """Starts ndproxyd ARGS --control-socket SOCK in `ns`; waits for READY=1 unless told not."""
+        assert self.proc is None or self.proc.poll() is not None, "daemon already running"
+        # sd_notify: the daemon says READY=1 once its first reconcile is done. That is the one
+        # moment a test may assume the table reflects the start state.
+        if os.path.exists(self.notify_path):
+            os.unlink(self.notify_path)
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.runs += 1
+        self.args = [binary("NDPROXYD", "ndproxyd"), *args, "--control-socket", self.socket]
+        with open(self.log_path, "a") as log:
+            log.write(f"===== run {self.runs}: {' '.join(self.args)}\n")
+            log.flush()
+            env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+            # `ip netns exec` execs the daemon in place, so self.proc.pid is the daemon itself.
+            self.proc = spawn(["ip", "netns", "exec", ns, *self.args],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)
+        if ready:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ndproxyd exited with status {self.proc.returncode} before "
+                                     f"READY=1; log:\n{self.log_tail()}")
+            self.notify.settimeout(0.1)
+            try:
+                message = self.notify.recv(4096).decode(errors="replace")
+            except socket.timeout:
+                continue
+            if "READY=1" in message.split("\n"):
+                return
+        raise AssertionError(f"ndproxyd sent no READY=1 within {timeout}s; log:\n{self.log_tail()}")
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, within=1.0):
+        """Sends `sig`; asserts the daemon exits within `within` seconds; returns its status."""
+        self.proc.send_signal(sig)
+        started = time.monotonic()
+        try:
+            rc = self.proc.wait(within)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"ndproxyd still running {within}s after {sig.name}")
+        self.exit_seconds = time.monotonic() - started
+        self.notify.close()
+        return rc
+
+    def kill(self):
+        if self.proc is not None:
+            terminate(self.proc)
+            self.notify.close()
+
+    def ctl(self, *args):
+        """`ndproxyctl --socket SOCK ARGS --json`, parsed."""
+        proc = run(*ctl_command(self.socket, *args, "--json"), check=False, timeout=10)
+        if proc.returncode != 0:
+            raise AssertionError(f"ndproxyctl {' '.join(args)} failed ({proc.returncode}): "
+                                 f"{proc.stderr.strip()}")
+        try:
+            return json.loads(proc.stdout)
+        except json.JSONDecodeError as e:
+            raise AssertionError(f"ndproxyctl {' '.join(args)} printed no JSON: {proc.stdout!r}") from e
+
+    def request(self, command):
+        """One raw control-protocol request (e.g. "resync", which ndproxyctl does not offer)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.socket)
+            s.sendall(json.dumps({"command": command}).encode() + b"\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        return json.loads(reply)
+
+    def stats(self):
+        return self.ctl("stats")
+
+    def status(self):
+        return self.ctl("status")
+
+    def entries(self):
+        """`ndproxyctl list`, keyed by address."""
+        return {e["address"]: e for e in self.ctl("list")}
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, head=60, tail=200):
+        lines = self.log_text().splitlines()
+        if len(lines) > head + tail:
+            lines = lines[:head] + [f"... ({len(lines) - head - tail} lines left out) ..."] + lines[-tail:]
+        return "\n".join(lines)
+
+
+class NetnsCase(unittest.TestCase):
+    """Builds the topology for each test; kills daemons and prints their logs if the test failed."""
+
+    VMS = (1, 2)         # VM numbers to build at setUp
+    BRIDGE = True        # False: the test builds br0 itself
+    BASE_ARGS = ("-e", "ext", "-i", "br0", "-p", PREFIX, "--responder", "off", "--log-level", "debug")
+
+    def setUp(self):
+        if os.environ.get("NDPROXY_TEST_ISOLATED") != "1":
+            self.fail("namespace tests run only under tests/netns/run-isolated")
+        self.workdir = tempfile.mkdtemp(prefix="ndproxy-test-", dir="/run")
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.daemons = []
+        self.addCleanup(self._report_on_failure)
+        self.topo = topology.Topology()
+        self.addCleanup(self.topo.teardown)
+        self.addCleanup(self._kill_daemons)
+        self.topo.build(vms=self.VMS, bridge=self.BRIDGE)
+
+    def daemon(self, *extra, name="ndproxyd", ready=True):
+        """Starts a new ndproxyd with BASE_ARGS + extra."""
+        d = Daemon(self.workdir, name)
+        self.daemons.append(d)
+        return d.start(*self.BASE_ARGS, *extra, ready=ready)
+
+    def _kill_daemons(self):
+        for d in self.daemons:
+            d.kill()
+
+    def _report_on_failure(self):
+        outcome = getattr(self, "_outcome", None)
+        if outcome is not None and getattr(outcome, "success", False):
+            return
+        out = [f"----- {self.id()} failed; state at the end:"]
+        for what, args in (("proxy table (host ext)", ("-6", "neigh", "show", "proxy")),
+                           ("neighbours (host br0)", ("-6", "neigh", "show", "dev", "br0"))):
+            if HOST in self.topo.namespaces or not self.topo.namespaces:
+                proc = topology.ip(HOST, *args, check=False)
+                lines = (proc.stdout + proc.stderr).splitlines()
+                out.append(f"{what}: {len(lines)} lines")
+                out.extend(lines[:40])
+        for d in self.daemons:
+            out.append(f"----- {d.name} log ({d.log_path}):")
+            out.append(d.log_tail())
+        print("\n".join(out), file=sys.stderr)
+
+    # --- assertions shared by the tests ---------------------------------------------------------
+
+    def wait_owned(self, expected, timeout=5, what=None):
+        """Waits until the owned (proto 71) entries on ext are exactly `expected`."""
+        expected = sorted(expected)
+        wait_what = what or f"owned proxy entries == {expected}"
+        try:
+            topology.wait_until(lambda: topology.owned(topology.proxy_table()) == expected,
+                                timeout, wait_what)
+        except AssertionError:
+            got = topology.owned(topology.proxy_table())
+            shown = got if len(got) <= 10 else f"{len(got)} entries, e.g. {got[:5]}"
+            raise AssertionError(f"timed out after {timeout}s waiting for {wait_what}; "
+                                 f"owned entries: {shown}") from None
+
+    def assert_entry(self, addr, proto):
+        table = topology.proxy_table()
+        self.assertIn((addr, proto), table, f"proxy entry {addr} proto {proto}")
