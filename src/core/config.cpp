@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
-#include <boost/make_shared.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/make_shared.hpp>
+#include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <array>
@@ -23,12 +23,7 @@ namespace ndproxy {
 namespace {
 
 namespace po = boost::program_options;
-using config_values::parse_bool;
-using config_values::parse_choice;
-using config_values::parse_interface;
-using config_values::parse_prefix;
-using config_values::parse_seconds;
-using config_values::parse_unsigned;
+using config_values::build_config;
 using config_values::reject;
 using config_values::Setting;
 using config_values::Settings;
@@ -95,7 +90,6 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
 });
 
 constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
-constexpr std::size_t kMaxNetlinkBuffer = std::size_t{1} << 30;
 
 const OptionSpec* find_option(std::string_view name) {
     const auto found = std::find_if(kOptions.begin(), kOptions.end(),
@@ -124,8 +118,12 @@ po::options_description describe_options() {
                                       : std::string(spec.name);
         po::value_semantic* semantic = nullptr;
         switch (spec.kind) {
-            case Kind::flag: semantic = po::bool_switch(); break;
-            case Kind::value: semantic = po::value<std::string>()->value_name(spec.value_name); break;
+            case Kind::flag:
+                semantic = po::bool_switch();
+                break;
+            case Kind::value:
+                semantic = po::value<std::string>()->value_name(spec.value_name);
+                break;
             case Kind::repeatable:
                 semantic = po::value<std::vector<std::string>>()->value_name(spec.value_name);
                 break;
@@ -141,7 +139,8 @@ std::string help_text(const po::options_description& options) {
     std::ostringstream text;
     text << "Usage: ndproxyd [options]\n"
             "Proxies IPv6 Neighbor Discovery for the VMs behind the internal interfaces on the\n"
-            "external one. Options may also be set in the configuration file as \"name = value\".\n\n"
+            "external one. Options may also be set in the configuration file as \"name = "
+            "value\".\n\n"
          << options;
     return text.str();
 }
@@ -149,8 +148,8 @@ std::string help_text(const po::options_description& options) {
 Settings read_command_line(const std::vector<std::string>& arguments,
                            const po::options_description& options) {
     // No abbreviations: a script written against "--no-a" would break when an option is added.
-    constexpr int style = po::command_line_style::default_style &
-                          ~po::command_line_style::allow_guessing;
+    constexpr int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
     const po::parsed_options parsed = [&] {
         try {
             return po::command_line_parser(arguments).options(options).style(style).run();
@@ -161,15 +160,15 @@ Settings read_command_line(const std::vector<std::string>& arguments,
     Settings settings;
     for (const po::option& option : parsed.options) {
         if (option.position_key >= 0 || option.string_key.empty()) {
-            throw ConfigError(fmt::format("unexpected argument \"{}\"",
-                                          fmt::join(option.original_tokens, " ")));
+            throw ConfigError(
+                fmt::format("unexpected argument \"{}\"", fmt::join(option.original_tokens, " ")));
         }
         const OptionSpec* spec = find_option(option.string_key);
         if (spec == nullptr) {  // Boost knows only our options; this guards the invariant.
             throw ConfigError(fmt::format("unknown option \"{}\"", option.string_key));
         }
-        std::string value = spec->kind == Kind::flag || option.value.empty() ? "true"
-                                                                              : option.value.front();
+        std::string value =
+            spec->kind == Kind::flag || option.value.empty() ? "true" : option.value.front();
         add_setting(settings, *spec, Setting{spec->name, std::move(value), {}, 0});
     }
     return settings;
@@ -235,8 +234,8 @@ Settings parse_config_text(std::string_view text, const std::string& path) {
         const std::size_t equals = line.find('=');
         const std::string_view key = trim(line.substr(0, equals));
         if (equals == std::string_view::npos || key.empty()) {
-            throw ConfigError(
-                fmt::format("{}:{}: expected \"key = value\", got \"{}\"", path, line_number, line));
+            throw ConfigError(fmt::format("{}:{}: expected \"key = value\", got \"{}\"", path,
+                                          line_number, line));
         }
         std::string_view value = trim(line.substr(equals + 1));
         // Quoting is not needed, but operators used to shell-style files write it anyway.
@@ -257,92 +256,6 @@ Settings parse_config_text(std::string_view text, const std::string& path) {
         add_setting(settings, *spec, Setting{spec->name, std::string(value), path, line_number});
     }
     return settings;
-}
-
-Config build_config(const Settings& settings, const std::string& config_path) {
-    const auto single = [&](std::string_view key) -> const Setting* {
-        const auto found = settings.find(key);
-        return found == settings.end() ? nullptr : &found->second.front();
-    };
-    const auto flag = [&](std::string_view key) {
-        const Setting* setting = single(key);
-        return setting != nullptr && parse_bool(*setting);
-    };
-    Config config;
-    config.config_path = config_path;
-
-    const Setting* external = single("external");
-    if (external == nullptr) {
-        throw ConfigError("missing --external");
-    }
-    config.external = parse_interface(*external);
-    const auto internal = settings.find("internal");
-    if (internal == settings.end()) {
-        throw ConfigError("missing --internal");
-    }
-    for (const Setting& setting : internal->second) {
-        std::string name = parse_interface(setting);
-        if (name == config.external) {
-            throw ConfigError(fmt::format("{}: \"{}\" is the external interface, it cannot also be "
-                                          "internal",
-                                          setting.where(), name));
-        }
-        if (std::find(config.internal.begin(), config.internal.end(), name) ==
-            config.internal.end()) {
-            config.internal.push_back(std::move(name));
-        }
-    }
-    if (const auto prefixes = settings.find("prefix"); prefixes != settings.end()) {
-        for (const Setting& setting : prefixes->second) {
-            const Ipv6Prefix prefix = parse_prefix(setting);
-            if (std::find(config.prefixes.begin(), config.prefixes.end(), prefix) ==
-                config.prefixes.end()) {
-                config.prefixes.push_back(prefix);
-            }
-        }
-    }
-    if (const Setting* responder = single("responder")) {
-        config.responder = parse_choice(
-            *responder, std::array{ResponderMode::off, ResponderMode::known, ResponderMode::verify,
-                                   ResponderMode::always});
-    }
-    if (const Setting* source = single("answer-source")) {
-        config.answer_source =
-            parse_choice(*source, std::array{AnswerSource::self, AnswerSource::target});
-    }
-    if (const Setting* level = single("log-level")) {
-        config.log_level = parse_choice(
-            *level, std::array{LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug});
-    }
-    if (const Setting* socket = single("control-socket")) {
-        if (socket->value.empty()) {
-            reject(*socket, "expected a path");
-        }
-        config.control_socket = socket->value;
-    }
-    config.router = flag("router");
-    config.announce = !flag("no-announce");
-    config.manage_sysctls = !flag("no-sysctl");
-    config.flush_on_exit = flag("flush-on-exit");
-    config.dry_run = flag("dry-run");
-    config.check_config = flag("check-config");
-
-    if (const Setting* setting = single("withdraw-after")) {
-        config.withdraw_after = parse_seconds(*setting);
-    }
-    if (const Setting* setting = single("resync-interval")) {
-        config.resync_interval = parse_seconds(*setting);
-    }
-    if (const Setting* setting = single("announce-count")) {
-        config.announce_count = static_cast<unsigned>(parse_unsigned(*setting, 0, 10));
-    }
-    if (const Setting* setting = single("announce-interval")) {
-        config.announce_interval = parse_seconds(*setting);
-    }
-    if (const Setting* setting = single("netlink-buffer")) {
-        config.netlink_buffer = parse_unsigned(*setting, 4096, kMaxNetlinkBuffer);
-    }
-    return config;
 }
 
 }  // namespace
@@ -391,28 +304,38 @@ Config reload_config(const CommandLine& startup) {
 
 std::string_view to_string(ResponderMode mode) {
     switch (mode) {
-        case ResponderMode::off: return "off";
-        case ResponderMode::known: return "known";
-        case ResponderMode::verify: return "verify";
-        case ResponderMode::always: return "always";
+        case ResponderMode::off:
+            return "off";
+        case ResponderMode::known:
+            return "known";
+        case ResponderMode::verify:
+            return "verify";
+        case ResponderMode::always:
+            return "always";
     }
     return "unknown";
 }
 
 std::string_view to_string(AnswerSource source) {
     switch (source) {
-        case AnswerSource::self: return "self";
-        case AnswerSource::target: return "target";
+        case AnswerSource::self:
+            return "self";
+        case AnswerSource::target:
+            return "target";
     }
     return "unknown";
 }
 
 std::string_view to_string(LogLevel level) {
     switch (level) {
-        case LogLevel::error: return "error";
-        case LogLevel::warn: return "warn";
-        case LogLevel::info: return "info";
-        case LogLevel::debug: return "debug";
+        case LogLevel::error:
+            return "error";
+        case LogLevel::warn:
+            return "warn";
+        case LogLevel::info:
+            return "info";
+        case LogLevel::debug:
+            return "debug";
     }
     return "unknown";
 }

@@ -10,6 +10,7 @@ namespace {
 
 constexpr double kMinSeconds = 0.1;
 constexpr double kMaxSeconds = 86400;
+constexpr std::size_t kMaxNetlinkBuffer = std::size_t{1} << 30;
 
 }  // namespace
 
@@ -64,8 +65,7 @@ std::string parse_interface(const Setting& setting) {
     if (name.empty() || name.size() > 15) {
         reject(setting, "interface names are 1 to 15 characters");
     }
-    if (name == "." || name == ".." ||
-        std::any_of(name.begin(), name.end(), [](unsigned char c) {
+    if (name == "." || name == ".." || std::any_of(name.begin(), name.end(), [](unsigned char c) {
             return c == '/' || c == ':' || std::isspace(c) != 0;
         })) {
         reject(setting, "not a valid interface name");
@@ -101,6 +101,93 @@ Ipv6Prefix parse_prefix(const Setting& setting) {
     }
     reject(setting,
            fmt::format("host bits set; did you mean {}?", Ipv6Prefix{network, length}.to_string()));
+}
+
+Config build_config(const Settings& settings, const std::string& config_path) {
+    const auto single = [&](std::string_view key) -> const Setting* {
+        const auto found = settings.find(key);
+        return found == settings.end() ? nullptr : &found->second.front();
+    };
+    const auto flag = [&](std::string_view key) {
+        const Setting* setting = single(key);
+        return setting != nullptr && parse_bool(*setting);
+    };
+    Config config;
+    config.config_path = config_path;
+
+    const Setting* external = single("external");
+    if (external == nullptr) {
+        throw ConfigError("missing --external");
+    }
+    config.external = parse_interface(*external);
+    const auto internal = settings.find("internal");
+    if (internal == settings.end()) {
+        throw ConfigError("missing --internal");
+    }
+    for (const Setting& setting : internal->second) {
+        std::string name = parse_interface(setting);
+        if (name == config.external) {
+            throw ConfigError(
+                fmt::format("{}: \"{}\" is the external interface, it cannot also be "
+                            "internal",
+                            setting.where(), name));
+        }
+        if (std::find(config.internal.begin(), config.internal.end(), name) ==
+            config.internal.end()) {
+            config.internal.push_back(std::move(name));
+        }
+    }
+    if (const auto prefixes = settings.find("prefix"); prefixes != settings.end()) {
+        for (const Setting& setting : prefixes->second) {
+            const Ipv6Prefix prefix = parse_prefix(setting);
+            if (std::find(config.prefixes.begin(), config.prefixes.end(), prefix) ==
+                config.prefixes.end()) {
+                config.prefixes.push_back(prefix);
+            }
+        }
+    }
+    if (const Setting* responder = single("responder")) {
+        config.responder =
+            parse_choice(*responder, std::array{ResponderMode::off, ResponderMode::known,
+                                                ResponderMode::verify, ResponderMode::always});
+    }
+    if (const Setting* source = single("answer-source")) {
+        config.answer_source =
+            parse_choice(*source, std::array{AnswerSource::self, AnswerSource::target});
+    }
+    if (const Setting* level = single("log-level")) {
+        config.log_level = parse_choice(
+            *level, std::array{LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug});
+    }
+    if (const Setting* socket = single("control-socket")) {
+        if (socket->value.empty()) {
+            reject(*socket, "expected a path");
+        }
+        config.control_socket = socket->value;
+    }
+    config.router = flag("router");
+    config.announce = !flag("no-announce");
+    config.manage_sysctls = !flag("no-sysctl");
+    config.flush_on_exit = flag("flush-on-exit");
+    config.dry_run = flag("dry-run");
+    config.check_config = flag("check-config");
+
+    if (const Setting* setting = single("withdraw-after")) {
+        config.withdraw_after = parse_seconds(*setting);
+    }
+    if (const Setting* setting = single("resync-interval")) {
+        config.resync_interval = parse_seconds(*setting);
+    }
+    if (const Setting* setting = single("announce-count")) {
+        config.announce_count = static_cast<unsigned>(parse_unsigned(*setting, 0, 10));
+    }
+    if (const Setting* setting = single("announce-interval")) {
+        config.announce_interval = parse_seconds(*setting);
+    }
+    if (const Setting* setting = single("netlink-buffer")) {
+        config.netlink_buffer = parse_unsigned(*setting, 4096, kMaxNetlinkBuffer);
+    }
+    return config;
 }
 
 }  // namespace ndproxy::config_values

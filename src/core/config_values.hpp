@@ -1,7 +1,7 @@
 #pragma once
 
-// Internal to the configuration parser: one option value with its origin, and the typed parsers
-// that turn it into a Config field or a ConfigError naming that origin.
+// Internal to the configuration parser: one option value with its origin, the typed parsers that
+// turn it into a Config field or a ConfigError naming that origin, and the assembly of a Config.
 
 #include <fmt/format.h>
 
@@ -47,6 +47,9 @@ std::uint64_t parse_unsigned(const Setting& setting, std::uint64_t min, std::uin
 std::string parse_interface(const Setting& setting);
 Ipv6Prefix parse_prefix(const Setting& setting);
 
+// The validated Config for the merged settings; config_path is the file they came from.
+Config build_config(const Settings& settings, const std::string& config_path);
+
 // One of `choices`, matched by to_string(choice).
 template <typename Enum, std::size_t N>
 Enum parse_choice(const Setting& setting, const std::array<Enum, N>& choices) {
@@ -55,8 +58,8 @@ Enum parse_choice(const Setting& setting, const std::array<Enum, N>& choices) {
         if (to_string(choices[i]) == setting.value) {
             return choices[i];
         }
-        expected += fmt::format("{}{}", i == 0 ? "" : (i + 1 == N ? " or " : ", "),
-                                to_string(choices[i]));
+        expected +=
+            fmt::format("{}{}", i == 0 ? "" : (i + 1 == N ? " or " : ", "), to_string(choices[i]));
     }
     reject(setting, fmt::format("expected {}", expected));
 }

@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -19,7 +18,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string error_text(int error) { return std::system_category().message(error); }
+std::string error_text(int error) {
+    return std::system_category().message(error);
+}
 
 // One request/reply exchange; every step shares the same deadline.
 class Exchange {
@@ -31,9 +32,10 @@ public:
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         if (path_.size() >= sizeof(address.sun_path)) {
-            throw ControlError(fmt::format("cannot reach ndproxyd at {}: the path is longer than {} "
-                                           "bytes",
-                                           path_, sizeof(address.sun_path) - 1));
+            throw ControlError(
+                fmt::format("cannot reach ndproxyd at {}: the path is longer than {} "
+                            "bytes",
+                            path_, sizeof(address.sun_path) - 1));
         }
         std::memcpy(address.sun_path, path_.data(), path_.size());
         fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -84,9 +86,10 @@ public:
                 const std::size_t newline = received.find('\n');
                 line.append(received.substr(0, newline));
                 if (line.size() > kMaxReplyBytes) {
-                    throw ControlError(fmt::format("the reply of ndproxyd at {} is larger than {} "
-                                                   "bytes",
-                                                   path_, kMaxReplyBytes));
+                    throw ControlError(
+                        fmt::format("the reply of ndproxyd at {} is larger than {} "
+                                    "bytes",
+                                    path_, kMaxReplyBytes));
                 }
                 if (newline != std::string_view::npos) {
                     return line;
@@ -154,10 +157,10 @@ nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view co
     }
     if (!ok->get<bool>()) {
         const auto error = reply.find("error");
-        throw ControlError(fmt::format(
-            "ndproxyd: {}", error != reply.end() && error->is_string()
-                                ? error->get<std::string>()
-                                : std::string("the request failed, no reason given")));
+        throw ControlError(
+            fmt::format("ndproxyd: {}", error != reply.end() && error->is_string()
+                                            ? error->get<std::string>()
+                                            : std::string("the request failed, no reason given")));
     }
     if (command == "resync") {
         return nullptr;

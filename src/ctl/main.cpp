@@ -2,8 +2,8 @@
 //
 // Exit status: 0 success, 1 the daemon could not be asked or refused, 2 usage error.
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ctl/control_client.hpp"
 #include "ctl/render.hpp"
@@ -67,13 +68,13 @@ std::string help_text() {
 
 Invocation parse_invocation(int argc, const char* const argv[]) {
     po::options_description all_options = visible_options();
-    all_options.add_options()("command", po::value<std::string>());
+    all_options.add_options()("command", po::value<std::vector<std::string>>());
     po::positional_options_description positional;
-    positional.add("command", 1);
+    positional.add("command", -1);
     po::variables_map values;
     try {
-        constexpr int style = po::command_line_style::default_style &
-                              ~po::command_line_style::allow_guessing;
+        constexpr int style =
+            po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
         po::store(po::command_line_parser(argc, argv)
                       .options(all_options)
                       .positional(positional)
@@ -99,11 +100,16 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     if (!values.count("command")) {
         throw UsageError("missing command (list, stats, status or resync)");
     }
-    invocation.command = values["command"].as<std::string>();
+    const auto& words = values["command"].as<std::vector<std::string>>();
+    if (words.size() > 1) {
+        throw UsageError(fmt::format("unexpected argument \"{}\"", words[1]));
+    }
+    invocation.command = words.front();
     if (std::find(kCommands.begin(), kCommands.end(), invocation.command) == kCommands.end()) {
-        throw UsageError(fmt::format("unknown command \"{}\" (expected list, stats, status or "
-                                     "resync)",
-                                     invocation.command));
+        throw UsageError(
+            fmt::format("unknown command \"{}\" (expected list, stats, status or "
+                        "resync)",
+                        invocation.command));
     }
     if (invocation.json && invocation.command == "resync") {
         throw UsageError("--json does not apply to resync");
@@ -130,11 +136,14 @@ std::string render(const Invocation& invocation, const nlohmann::json& payload) 
 int run(int argc, const char* const argv[]) {
     const Invocation invocation = parse_invocation(argc, argv);
     switch (invocation.action) {
-        case Invocation::Action::print_help: fmt::print("{}", help_text()); return 0;
+        case Invocation::Action::print_help:
+            fmt::print("{}", help_text());
+            return 0;
         case Invocation::Action::print_version:
             fmt::print("ndproxyctl {}\n", NDPROXY_VERSION);
             return 0;
-        case Invocation::Action::run: break;
+        case Invocation::Action::run:
+            break;
     }
     const nlohmann::json payload = ctl::send_command(invocation.socket_path, invocation.command);
     fmt::print("{}", render(invocation, payload));

@@ -22,10 +22,9 @@ constexpr std::string_view kMissing = "-";
 // The counters in the order an operator follows a solicitation through the daemon; counters a
 // newer daemon adds are printed after these, alphabetically.
 constexpr std::array<std::string_view, 14> kCounterOrder{
-    "neighbours_seen",    "entries_added", "entries_withdrawn", "probes_sent",
-    "probe_answers",      "announcements_sent", "ns_received",   "ns_answered",
-    "verifications",      "resyncs",       "netlink_overflows", "proxy_repairs",
-    "kernel_errors",      "send_errors"};
+    "neighbours_seen",    "entries_added", "entries_withdrawn", "probes_sent",   "probe_answers",
+    "announcements_sent", "ns_received",   "ns_answered",       "verifications", "resyncs",
+    "netlink_overflows",  "proxy_repairs", "kernel_errors",     "send_errors"};
 constexpr std::string_view kDropCounters = "ns_dropped";
 
 const json* member(const json& object, std::string_view key) {
@@ -71,9 +70,8 @@ std::string render_table(const std::vector<std::array<std::string, Columns>>& ro
     for (const auto& row : rows) {
         std::string line;
         for (std::size_t column = 0; column < Columns; ++column) {
-            line += column + 1 < Columns
-                        ? fmt::format("{:<{}}  ", row[column], widths[column])
-                        : row[column];
+            line += column + 1 < Columns ? fmt::format("{:<{}}  ", row[column], widths[column])
+                                         : row[column];
         }
         line.erase(line.find_last_not_of(' ') + 1);
         text += line + '\n';
@@ -166,9 +164,9 @@ std::string render_stats(const json& stats) {
         }
     }
     for (const auto& [name, value] : stats.items()) {
-        const bool known = name == kDropCounters ||
-                           std::find(kCounterOrder.begin(), kCounterOrder.end(), name) !=
-                               kCounterOrder.end();
+        const bool known =
+            name == kDropCounters ||
+            std::find(kCounterOrder.begin(), kCounterOrder.end(), name) != kCounterOrder.end();
         if (!known) {
             text += fmt::format("{}: {}\n", name, text_of(&value));
         }
@@ -181,7 +179,8 @@ std::string render_status(const json& status) {
     lines.push_back({"version:", text_of(status, "version")});
     lines.push_back({"uptime:", age_of(status, "uptime")});
     const json* external = member(status, "external");
-    lines.push_back({"external:", external ? describe_interface(*external) : std::string(kMissing)});
+    lines.push_back(
+        {"external:", external ? describe_interface(*external) : std::string(kMissing)});
     std::string internal;
     if (const json* list = member(status, "internal"); list && list->is_array()) {
         for (const json& interface : *list) {

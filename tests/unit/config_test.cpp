@@ -83,15 +83,40 @@ TEST_F(ConfigTest, MinimalCommandLineGetsDefaults) {
 
 TEST_F(ConfigTest, EveryLongOption) {
     const std::string socket = directory_ + "/ctl.sock";
-    const Config config =
-        parse({"--external", "eth1", "--internal", "br0", "--internal=virbr0", "--prefix",
-               "2001:db8:1::/64", "--prefix", "2001:db8:2::/48", "--responder", "always",
-               "--router", "--answer-source", "target", "--no-announce", "--no-sysctl",
-               "--control-socket", socket, "--flush-on-exit", "--dry-run", "--check-config",
-               "--log-level", "debug", "--withdraw-after", "2.5", "--resync-interval", "10",
-               "--announce-count", "0", "--announce-interval", "0.5", "--netlink-buffer",
-               "4096"})
-            .config;
+    const Config config = parse({"--external",
+                                 "eth1",
+                                 "--internal",
+                                 "br0",
+                                 "--internal=virbr0",
+                                 "--prefix",
+                                 "2001:db8:1::/64",
+                                 "--prefix",
+                                 "2001:db8:2::/48",
+                                 "--responder",
+                                 "always",
+                                 "--router",
+                                 "--answer-source",
+                                 "target",
+                                 "--no-announce",
+                                 "--no-sysctl",
+                                 "--control-socket",
+                                 socket,
+                                 "--flush-on-exit",
+                                 "--dry-run",
+                                 "--check-config",
+                                 "--log-level",
+                                 "debug",
+                                 "--withdraw-after",
+                                 "2.5",
+                                 "--resync-interval",
+                                 "10",
+                                 "--announce-count",
+                                 "0",
+                                 "--announce-interval",
+                                 "0.5",
+                                 "--netlink-buffer",
+                                 "4096"})
+                              .config;
     EXPECT_EQ(config.external, "eth1");
     EXPECT_EQ(config.internal, (std::vector<std::string>{"br0", "virbr0"}));
     ASSERT_EQ(config.prefixes.size(), 2u);
@@ -126,13 +151,14 @@ TEST_F(ConfigTest, ShortOptions) {
 }
 
 TEST_F(ConfigTest, EveryChoiceOfEveryEnum) {
-    for (ResponderMode mode : {ResponderMode::off, ResponderMode::known, ResponderMode::verify,
-                               ResponderMode::always}) {
+    for (ResponderMode mode :
+         {ResponderMode::off, ResponderMode::known, ResponderMode::verify, ResponderMode::always}) {
         const Args args{"-e", "eth0", "-i", "br0", "--responder", std::string(to_string(mode))};
         EXPECT_EQ(parse(args).config.responder, mode);
     }
     for (AnswerSource source : {AnswerSource::self, AnswerSource::target}) {
-        const Args args{"-e", "eth0", "-i", "br0", "--answer-source", std::string(to_string(source))};
+        const Args args{
+            "-e", "eth0", "-i", "br0", "--answer-source", std::string(to_string(source))};
         EXPECT_EQ(parse(args).config.answer_source, source);
     }
     for (LogLevel level : {LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug}) {
@@ -216,7 +242,7 @@ TEST_F(ConfigTest, CommandLineOverridesFile) {
         parse({"-c", path, "-e", "eth9", "-i", "br7", "--responder", "always"}).config;
     EXPECT_EQ(config.external, "eth9");
     EXPECT_EQ(config.internal, (std::vector<std::string>{"br7"}));  // replaced, not appended
-    ASSERT_EQ(config.prefixes.size(), 1u);                           // kept from the file
+    ASSERT_EQ(config.prefixes.size(), 1u);                          // kept from the file
     EXPECT_EQ(config.responder, ResponderMode::always);
     EXPECT_TRUE(config.router);
 
@@ -249,7 +275,8 @@ TEST_F(ConfigTest, FileErrorsNameFileLineAndKey) {
     const std::string path = directory_ + "/ndproxyd.conf";
     EXPECT_EQ(file_error("# c\n\nexternal = eth0\nprefx = 2001:db8::/64\n"),
               path + ":4: unknown key \"prefx\"");
-    EXPECT_EQ(file_error("external eth0\n"), path + ":1: expected \"key = value\", got \"external eth0\"");
+    EXPECT_EQ(file_error("external eth0\n"),
+              path + ":1: expected \"key = value\", got \"external eth0\"");
     EXPECT_EQ(file_error("= eth0\n"), path + ":1: expected \"key = value\", got \"= eth0\"");
     EXPECT_EQ(file_error("\nexternal =   \n"), path + ":2: empty value for \"external\"");
     EXPECT_EQ(file_error("external = eth0\n\nexternal = eth1\n"),
@@ -257,11 +284,13 @@ TEST_F(ConfigTest, FileErrorsNameFileLineAndKey) {
     EXPECT_EQ(file_error("router = yes\nrouter = no\n"),
               path + ":2: duplicate key \"router\" (first set on line 1)");
     EXPECT_EQ(file_error("\n\nprefix = 2001:db8::1/64\n"),
-              path + ":3: invalid prefix \"2001:db8::1/64\" (host bits set; did you mean "
-                     "2001:db8::/64?)");
+              path +
+                  ":3: invalid prefix \"2001:db8::1/64\" (host bits set; did you mean "
+                  "2001:db8::/64?)");
     EXPECT_EQ(file_error("prefix = 2001:db8::\n"),
-              path + ":1: invalid prefix \"2001:db8::\" (expected ADDRESS/LENGTH, e.g. "
-                     "2001:db8:1::/64)");
+              path +
+                  ":1: invalid prefix \"2001:db8::\" (expected ADDRESS/LENGTH, e.g. "
+                  "2001:db8:1::/64)");
     EXPECT_EQ(file_error("prefix = fe80::/64\n"),
               path + ":1: invalid prefix \"fe80::/64\" (link-local addresses are never proxied)");
     EXPECT_EQ(file_error("prefix = ff02::/16\n"),
@@ -320,9 +349,8 @@ TEST_F(ConfigTest, InterfaceNamesFollowKernelRules) {
     EXPECT_EQ(error_of({"-e", "", "-i", "br0"}),
               "--external: invalid value \"\" (interface names are 1 to 15 characters)");
     for (const char* bad : {"br/0", "br 0", "eth0:1", ".", ".."}) {
-        EXPECT_EQ(error_of({"-e", bad, "-i", "br0"}),
-                  std::string("--external: invalid value \"") + bad +
-                      "\" (not a valid interface name)");
+        EXPECT_EQ(error_of({"-e", bad, "-i", "br0"}), std::string("--external: invalid value \"") +
+                                                          bad + "\" (not a valid interface name)");
     }
 }
 
@@ -341,7 +369,8 @@ TEST_F(ConfigTest, CommandLineSyntaxErrors) {
     EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0", "--prefx", "x"}),
               "unrecognised option '--prefx'");
     EXPECT_EQ(error_of({"-e"}), "the required argument for option '--external' is missing");
-    EXPECT_EQ(error_of({"-e", "eth0", "-e", "eth1", "-i", "br0"}), "--external given more than once");
+    EXPECT_EQ(error_of({"-e", "eth0", "-e", "eth1", "-i", "br0"}),
+              "--external given more than once");
     // Abbreviations are refused so that scripts keep working when options are added.
     EXPECT_EQ(error_of({"--ext", "eth0", "-i", "br0"}), "unrecognised option '--ext'");
     EXPECT_NE(error_of({"-e", "eth0", "-i", "br0", "--router=yes"}), "");
@@ -353,11 +382,11 @@ TEST_F(ConfigTest, HelpAndVersion) {
         EXPECT_EQ(line.action, CommandLine::Action::print_help);
         EXPECT_EQ(line.text.rfind("Usage: ndproxyd [options]\n", 0), 0u);
         for (const char* option :
-             {"--config", "--external", "--internal", "--prefix", "--responder", "--router",
-              "--answer-source", "--no-announce", "--no-sysctl", "--control-socket",
-              "--flush-on-exit", "--dry-run", "--check-config", "--log-level", "--version",
-              "--withdraw-after", "--resync-interval", "--announce-count",
-              "--announce-interval", "--netlink-buffer"}) {
+             {"--config",          "--external",       "--internal",          "--prefix",
+              "--responder",       "--router",         "--answer-source",     "--no-announce",
+              "--no-sysctl",       "--control-socket", "--flush-on-exit",     "--dry-run",
+              "--check-config",    "--log-level",      "--version",           "--withdraw-after",
+              "--resync-interval", "--announce-count", "--announce-interval", "--netlink-buffer"}) {
             EXPECT_NE(line.text.find(option), std::string::npos) << option;
         }
     }

@@ -1,0 +1,133 @@
+#pragma once
+
+// In-memory stand-ins for the kernel and the wire, for tests of the code between them and the
+// policy. They model only what the daemon relies on: tables that dumps read, notifications that
+// can be lost, and proxy entries that vanish silently.
+
+#include <cerrno>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "kernel/kernel_port.hpp"
+#include "packet/packet_port.hpp"
+
+namespace ndproxy::testing {
+
+class FakeKernel final : public KernelPort {
+public:
+    std::map<int, LinkUpdate> links;
+    std::vector<NeighbourUpdate> neighbours;
+    std::vector<AddressUpdate> addresses;
+    std::map<std::pair<int, Ipv6Address>, std::uint8_t> proxies;  // (ifindex, address) -> proto
+    std::vector<KernelEvent> queued;
+    bool lose_notifications = false;
+    std::size_t proxy_writes = 0;
+
+    void add_link(int ifindex, const std::string& name, bool up = true) {
+        LinkUpdate link{ifindex, name, up, false, MacAddress{{2, 0, 0, 0, 0, std::uint8_t(ifindex)}}};
+        links[ifindex] = link;
+        notify(link);
+    }
+    void remove_link(int ifindex) {
+        LinkUpdate link = links.at(ifindex);
+        links.erase(ifindex);
+        link.deleted = true;
+        std::erase_if(proxies, [&](const auto& item) { return item.first.first == ifindex; });
+        notify(link);
+    }
+    void set_link_up(int ifindex, bool up) {
+        links.at(ifindex).up = up;
+        if (!up) {
+            // An administrative link-down flushes the proxy table, and tells nobody.
+            std::erase_if(proxies, [&](const auto& item) { return item.first.first == ifindex; });
+        }
+        notify(links.at(ifindex));
+    }
+    void add_neighbour(const NeighbourUpdate& neighbour) {
+        neighbours.push_back(neighbour);
+        notify(neighbour);
+    }
+    void notify(KernelEvent event) {
+        if (!lose_notifications) {
+            queued.push_back(std::move(event));
+        }
+    }
+    std::vector<Ipv6Address> proxies_with(int ifindex, std::uint8_t protocol) const {
+        std::vector<Ipv6Address> out;
+        for (const auto& [key, proto] : proxies) {
+            if (key.first == ifindex && proto == protocol) {
+                out.push_back(key.second);
+            }
+        }
+        return out;
+    }
+
+    int event_fd() const override { return -1; }
+    Drained read_events() override {
+        Drained drained{std::exchange(queued, {}), lose_notifications};
+        if (lose_notifications) {
+            drained.events.clear();
+            lose_notifications = false;
+        }
+        return drained;
+    }
+    std::vector<KernelEvent> dump(netlink::DumpKind kind) override {
+        std::vector<KernelEvent> rows;
+        switch (kind) {
+            case netlink::DumpKind::links:
+                for (const auto& [index, link] : links) rows.emplace_back(link);
+                break;
+            case netlink::DumpKind::addresses:
+                for (const auto& address : addresses) rows.emplace_back(address);
+                break;
+            case netlink::DumpKind::neighbours:
+                for (const auto& neighbour : neighbours) rows.emplace_back(neighbour);
+                break;
+            case netlink::DumpKind::proxies:
+                for (const auto& [key, proto] : proxies)
+                    rows.emplace_back(ProxyEntry{key.first, key.second, proto});
+                break;
+        }
+        return rows;
+    }
+    std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) override {
+        std::vector<int> results;
+        for (const ProxyWrite& write : writes) {
+            ++proxy_writes;
+            if (!links.contains(ifindex)) {
+                results.push_back(ENODEV);
+            } else if (write.op == netlink::ProxyOp::add) {
+                proxies[{ifindex, write.address}] = kOwnProtocol;
+                results.push_back(0);
+            } else {
+                results.push_back(proxies.erase({ifindex, write.address}) ? 0 : ENOENT);
+            }
+        }
+        return results;
+    }
+};
+
+struct SentPacket {
+    int ifindex;
+    Ipv6Address destination;
+    std::vector<std::uint8_t> icmp;
+};
+
+class FakePackets final : public PacketPort {
+public:
+    std::vector<SentPacket> sent;
+    std::vector<ReceivedAdvertisement> inbox;
+
+    int fd() const override { return -1; }
+    bool send(int ifindex, const Ipv6Address& destination,
+              std::span<const std::uint8_t> icmp) override {
+        sent.push_back({ifindex, destination, {icmp.begin(), icmp.end()}});
+        return true;
+    }
+    std::vector<ReceivedAdvertisement> read_advertisements() override {
+        return std::exchange(inbox, {});
+    }
+};
+
+}  // namespace ndproxy::testing

@@ -1,0 +1,294 @@
+#include "ndproxy/mirror_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace ndproxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kBr0 = 3;
+constexpr int kBr1 = 4;
+
+Ipv6Address addr(const char* text) {
+    return *Ipv6Address::parse(text);
+}
+
+NeighbourUpdate neighbour(const char* address, std::uint16_t state, int ifindex = kBr0) {
+    return NeighbourUpdate{ifindex, addr(address), MacAddress{{2, 0, 0, 0, 0, 1}}, state, false};
+}
+
+NeighbourUpdate deletion(const char* address, int ifindex = kBr0) {
+    return NeighbourUpdate{ifindex, addr(address), std::nullopt, nud::none, true};
+}
+
+template <typename Kind>
+std::vector<Ipv6Address> addresses_of(const Actions& actions) {
+    std::vector<Ipv6Address> out;
+    for (const Action& action : actions) {
+        if (const auto* a = std::get_if<Kind>(&action)) {
+            out.push_back(a->address);
+        }
+    }
+    return out;
+}
+
+class MirrorPolicyTest : public ::testing::Test {
+protected:
+    MirrorSettings settings() {
+        MirrorSettings s;
+        s.prefixes = {*Ipv6Prefix::parse("2001:db8:1::/64")};
+        s.withdraw_after = 10s;
+        s.first_probe_gap = 1s;
+        s.announce_count = 3;
+        s.announce_interval = 1s;
+        return s;
+    }
+    MirrorPolicy policy{settings()};
+    TimePoint t0 = TimePoint{} + 1000s;
+};
+
+TEST_F(MirrorPolicyTest, ReachableNeighbourIsInstalledAndAnnounced) {
+    const Actions actions = policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    EXPECT_EQ(addresses_of<action::Install>(actions), std::vector{addr("2001:db8:1::10")});
+    EXPECT_EQ(addresses_of<action::Announce>(actions), std::vector{addr("2001:db8:1::10")});
+    ASSERT_TRUE(policy.entries().contains(addr("2001:db8:1::10")));
+    EXPECT_TRUE(policy.entries().at(addr("2001:db8:1::10")).in_kernel);
+    EXPECT_EQ(policy.entries().at(addr("2001:db8:1::10")).ifindex, kBr0);
+}
+
+TEST_F(MirrorPolicyTest, EveryLiveStateIsEligible) {
+    // DESIGN "Mirror" 2.
+    const std::uint16_t live[] = {nud::reachable, nud::stale,     nud::delay,
+                                  nud::probe,     nud::permanent, nud::noarp};
+    int host = 0x10;
+    for (const std::uint16_t state : live) {
+        const std::string text = fmt::format("2001:db8:1::{:x}", host++);
+        const Actions actions = policy.on_neighbour(neighbour(text.c_str(), state), t0);
+        EXPECT_EQ(addresses_of<action::Install>(actions).size(), 1u) << nud_state_name(state);
+    }
+}
+
+TEST_F(MirrorPolicyTest, IneligibleNeighboursAreIgnored) {
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::incomplete), t0).empty());
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::11", nud::failed), t0).empty());
+    EXPECT_TRUE(policy.on_neighbour(neighbour("fe80::10", nud::reachable), t0).empty());
+    EXPECT_TRUE(policy.on_neighbour(neighbour("ff02::1:ff00:10", nud::noarp), t0).empty());
+    // Outside the configured prefix.
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:2::10", nud::reachable), t0).empty());
+    EXPECT_TRUE(policy.entries().empty());
+}
+
+TEST_F(MirrorPolicyTest, WithoutPrefixesEveryGlobalUnicastAddressIsEligible) {
+    MirrorSettings open = settings();
+    open.prefixes.clear();
+    MirrorPolicy any(open);
+    EXPECT_EQ(
+        addresses_of<action::Install>(any.on_neighbour(neighbour("2a01:4f8::10", nud::stale), t0))
+            .size(),
+        1u);
+    EXPECT_TRUE(any.on_neighbour(neighbour("fe80::10", nud::stale), t0).empty());
+}
+
+TEST_F(MirrorPolicyTest, HostsOwnAddressIsNeverProxied) {
+    policy.on_own_address({kBr0, addr("2001:db8:1::1"), false});
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::1", nud::reachable), t0).empty());
+
+    policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);
+    const Actions actions = policy.on_own_address({2, addr("2001:db8:1::20"), false});
+    EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:1::20")});
+    EXPECT_FALSE(policy.entries().contains(addr("2001:db8:1::20")));
+}
+
+TEST_F(MirrorPolicyTest, StateChangesOfALiveNeighbourCauseNoKernelWrites) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0 + 1s).empty());
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::delay), t0 + 2s).empty());
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::incomplete), t0 + 3s).empty());
+}
+
+TEST_F(MirrorPolicyTest, DeletedNeighbourIsProbedWithBackoffThenWithdrawn) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_timer(t0 + 5s);  // announcements done
+    std::vector<Duration> probe_times;
+    Actions actions = policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 5s);
+    ASSERT_EQ(addresses_of<action::Probe>(actions).size(), 1u);
+    EXPECT_TRUE(addresses_of<action::Withdraw>(actions).empty());
+    // RFC 7048: keep asking, with growing gaps, until withdraw_after has passed.
+    for (auto now = t0 + 5s; now < t0 + 15s; now += 100ms) {
+        const Actions tick = policy.on_timer(now);
+        EXPECT_TRUE(addresses_of<action::Withdraw>(tick).empty()) << "too early";
+        if (!addresses_of<action::Probe>(tick).empty()) {
+            probe_times.push_back(now - (t0 + 5s));
+        }
+    }
+    EXPECT_EQ(probe_times, (std::vector<Duration>{1s, 3s, 7s}));
+    actions = policy.on_timer(t0 + 15s);
+    EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(policy.entries().empty());
+    EXPECT_FALSE(policy.next_wakeup());
+}
+
+TEST_F(MirrorPolicyTest, FailedNeighbourIsProbedToo) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    const Actions actions = policy.on_neighbour(neighbour("2001:db8:1::10", nud::failed), t0);
+    EXPECT_EQ(addresses_of<action::Probe>(actions).size(), 1u);
+    EXPECT_EQ(policy.entries().at(addr("2001:db8:1::10")).nud_state, nud::failed);
+}
+
+TEST_F(MirrorPolicyTest, AnsweredProbeKeepsTheEntry) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 1s);
+    const Actions answer =
+        policy.on_advertisement(kBr0, addr("2001:db8:1::10"), std::nullopt, t0 + 2s);
+    EXPECT_TRUE(answer.empty()) << "already in the kernel: nothing to write";
+    EXPECT_EQ(policy.counters().probe_answers, 1u);
+    for (auto now = t0 + 2s; now < t0 + 60s; now += 500ms) {
+        EXPECT_TRUE(addresses_of<action::Withdraw>(policy.on_timer(now)).empty());
+    }
+    EXPECT_TRUE(policy.entries().contains(addr("2001:db8:1::10")));
+    EXPECT_FALSE(policy.entries().at(addr("2001:db8:1::10")).gone_since);
+}
+
+TEST_F(MirrorPolicyTest, NeighbourComingBackStopsTheProbes) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 1s);
+    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0 + 2s).empty());
+    for (auto now = t0 + 2s; now < t0 + 60s; now += 1s) {
+        const Actions tick = policy.on_timer(now);
+        EXPECT_TRUE(addresses_of<action::Probe>(tick).empty());
+        EXPECT_TRUE(addresses_of<action::Withdraw>(tick).empty());
+    }
+}
+
+TEST_F(MirrorPolicyTest, DeletionOnAnInterfaceTheAddressLeftIsIgnored) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable, kBr0), t0);
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable, kBr1), t0 + 1s);
+    EXPECT_TRUE(policy.on_neighbour(deletion("2001:db8:1::10", kBr0), t0 + 2s).empty());
+    EXPECT_EQ(policy.entries().at(addr("2001:db8:1::10")).ifindex, kBr1);
+}
+
+TEST_F(MirrorPolicyTest, AnnouncesThreeTimesOneSecondApart) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    std::vector<Duration> times{0s};
+    for (auto now = t0; now < t0 + 10s; now += 100ms) {
+        if (!addresses_of<action::Announce>(policy.on_timer(now)).empty()) {
+            times.push_back(now - t0);
+        }
+    }
+    EXPECT_EQ(times, (std::vector<Duration>{0s, 1s, 2s}));
+    EXPECT_FALSE(policy.next_wakeup()) << "idle: no timer left armed";
+}
+
+TEST_F(MirrorPolicyTest, NoAnnouncementsWhenDisabled) {
+    MirrorSettings quiet = settings();
+    quiet.announce_count = 0;
+    MirrorPolicy silent(quiet);
+    const Actions actions = silent.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    EXPECT_TRUE(addresses_of<action::Announce>(actions).empty());
+    EXPECT_FALSE(silent.next_wakeup());
+}
+
+TEST_F(MirrorPolicyTest, RestartWithEverythingInPlaceWritesNothing) {
+    KernelSnapshot snapshot;
+    snapshot.neighbours = {neighbour("2001:db8:1::10", nud::stale),
+                           neighbour("2001:db8:1::20", nud::reachable)};
+    snapshot.proxies.owned = {addr("2001:db8:1::10"), addr("2001:db8:1::20")};
+    const Actions actions = policy.reconcile(snapshot, t0);
+    EXPECT_TRUE(actions.empty());
+    EXPECT_EQ(policy.kernel_entry_count(), 2u);
+}
+
+TEST_F(MirrorPolicyTest, OwnedEntryWithoutNeighbourIsConfirmedBeforeWithdrawal) {
+    // After a restart the neighbour of an idle VM may have been garbage-collected.
+    KernelSnapshot snapshot;
+    snapshot.proxies.owned = {addr("2001:db8:1::10")};
+    const Actions actions = policy.reconcile(snapshot, t0);
+    EXPECT_TRUE(addresses_of<action::Withdraw>(actions).empty());
+    EXPECT_EQ(addresses_of<action::Probe>(actions), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(policy.entries().at(addr("2001:db8:1::10")).in_kernel);
+    EXPECT_TRUE(
+        policy.on_advertisement(kBr0, addr("2001:db8:1::10"), std::nullopt, t0 + 1s).empty());
+    EXPECT_EQ(policy.entries().at(addr("2001:db8:1::10")).ifindex, kBr0);
+}
+
+TEST_F(MirrorPolicyTest, OwnedEntryOutsideThePrefixesIsWithdrawnAtOnce) {
+    KernelSnapshot snapshot;
+    snapshot.proxies.owned = {addr("2001:db8:9::10")};
+    const Actions actions = policy.reconcile(snapshot, t0);
+    EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:9::10")});
+}
+
+TEST_F(MirrorPolicyTest, MissingEntriesAreInstalledAtReconcile) {
+    KernelSnapshot snapshot;
+    snapshot.neighbours = {neighbour("2001:db8:1::10", nud::stale)};
+    const Actions actions = policy.reconcile(snapshot, t0);
+    EXPECT_EQ(addresses_of<action::Install>(actions), std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorPolicyTest, AdministratorsEntryIsNeitherTakenOverNorWithdrawn) {
+    KernelSnapshot snapshot;
+    snapshot.neighbours = {neighbour("2001:db8:1::10", nud::stale)};
+    snapshot.proxies.foreign = {addr("2001:db8:1::10")};
+    const Actions actions = policy.reconcile(snapshot, t0);
+    EXPECT_TRUE(addresses_of<action::Install>(actions).empty());
+    EXPECT_TRUE(policy.withdraw_all().empty());
+}
+
+TEST_F(MirrorPolicyTest, MarkAndSweepProbesWhatVanishedWhileNotLooking) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);
+    KernelSnapshot snapshot;
+    snapshot.neighbours = {neighbour("2001:db8:1::10", nud::reachable)};
+    snapshot.proxies.owned = {addr("2001:db8:1::10"), addr("2001:db8:1::20")};
+    const Actions actions = policy.reconcile(snapshot, t0 + 1s);
+    EXPECT_EQ(addresses_of<action::Probe>(actions), std::vector{addr("2001:db8:1::20")});
+    EXPECT_TRUE(addresses_of<action::Withdraw>(actions).empty());
+}
+
+TEST_F(MirrorPolicyTest, FlushedProxyTableIsPutBack) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);
+    ProxyTable table;
+    table.owned = {addr("2001:db8:1::20")};
+    const Actions actions = policy.sync_proxy_table(table, t0 + 1s);
+    EXPECT_EQ(addresses_of<action::Install>(actions), std::vector{addr("2001:db8:1::10")});
+    EXPECT_EQ(policy.counters().proxy_repairs, 1u);
+}
+
+TEST_F(MirrorPolicyTest, FailedInstallIsRetriedAtTheNextSync) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_install_failed(addr("2001:db8:1::10"));
+    EXPECT_EQ(policy.kernel_entry_count(), 0u);
+    const Actions actions = policy.sync_proxy_table({}, t0 + 1s);
+    EXPECT_EQ(addresses_of<action::Install>(actions), std::vector{addr("2001:db8:1::10")});
+    EXPECT_EQ(policy.counters().proxy_repairs, 0u) << "never was in the kernel";
+}
+
+TEST_F(MirrorPolicyTest, InterfaceGoneStartsConfirmation) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable, kBr0), t0);
+    policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable, kBr1), t0);
+    const Actions actions = policy.on_interface_gone(kBr0, t0 + 1s);
+    EXPECT_EQ(addresses_of<action::Probe>(actions), std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorPolicyTest, WithdrawAllWithdrawsOnlyWhatIsInTheKernel) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);
+    policy.on_install_failed(addr("2001:db8:1::20"));
+    const Actions actions = policy.withdraw_all();
+    EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorPolicyTest, NarrowedPrefixesWithdrawWhatFellOutside) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(neighbour("2001:db8:1:0:1::10", nud::reachable), t0);
+    const Actions actions = policy.set_prefixes({*Ipv6Prefix::parse("2001:db8:1::/80")});
+    EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:1:0:1::10")});
+    EXPECT_EQ(policy.entries().size(), 1u);
+}
+
+}  // namespace
+}  // namespace ndproxy

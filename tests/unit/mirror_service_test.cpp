@@ -1,0 +1,208 @@
+#include "core/mirror_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "fake_ports.hpp"
+
+namespace ndproxy {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeKernel;
+using testing::FakePackets;
+using testing::SentPacket;
+
+constexpr int kExt = 2;
+constexpr int kBr0 = 3;
+
+Ipv6Address addr(const char* text) { return *Ipv6Address::parse(text); }
+
+NeighbourUpdate neighbour(const char* address, std::uint16_t state = nud::reachable,
+                          int ifindex = kBr0) {
+    return NeighbourUpdate{ifindex, addr(address), MacAddress{{2, 0, 0, 0, 0, 0x10}}, state,
+                           false};
+}
+
+class MirrorServiceTest : public ::testing::Test {
+protected:
+    MirrorServiceTest() {
+        kernel.add_link(kExt, "ext");
+        kernel.add_link(kBr0, "br0");
+        kernel.queued.clear();
+    }
+    MirrorService make(bool dry_run = false) {
+        ServiceSettings settings;
+        settings.external = "ext";
+        settings.internal = {"br0"};
+        settings.dry_run = dry_run;
+        settings.mirror.prefixes = {*Ipv6Prefix::parse("2001:db8:1::/64")};
+        settings.mirror.withdraw_after = 5s;
+        return MirrorService(settings, kernel, packets,
+                             [this](const TrackedLink& link) { hooked.push_back(link.name); });
+    }
+
+    FakeKernel kernel;
+    FakePackets packets;
+    std::vector<std::string> hooked;
+    TimePoint t0 = TimePoint{} + 1000s;
+};
+
+TEST_F(MirrorServiceTest, StartupMirrorsNeighboursAndLeavesAdministratorEntriesAlone) {
+    kernel.neighbours = {neighbour("2001:db8:1::10"), neighbour("2001:db8:1::20", nud::stale),
+                         neighbour("2001:db8:1::30", nud::failed)};
+    kernel.proxies[{kExt, addr("2001:db8:1::99")}] = 0;
+    kernel.proxies[{kExt, addr("2001:db8:1::98")}] = 4;
+    MirrorService service = make();
+    service.full_resync(t0);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol),
+              (std::vector{addr("2001:db8:1::10"), addr("2001:db8:1::20")}));
+    EXPECT_EQ(kernel.proxies_with(kExt, 0), std::vector{addr("2001:db8:1::99")});
+    EXPECT_EQ(kernel.proxies_with(kExt, 4), std::vector{addr("2001:db8:1::98")});
+    EXPECT_EQ(hooked, std::vector<std::string>{"ext"});
+
+    service.withdraw_all();
+    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+    EXPECT_EQ(kernel.proxies.size(), 2u) << "the administrator's entries stay";
+}
+
+TEST_F(MirrorServiceTest, NeighbourEventBecomesAProxyEntryAndAnAnnouncement) {
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.add_neighbour(neighbour("2001:db8:1::10"));
+    service.on_kernel_readable(t0);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
+    ASSERT_EQ(packets.sent.size(), 1u);
+    const SentPacket& announcement = packets.sent[0];
+    EXPECT_EQ(announcement.ifindex, kExt);
+    EXPECT_EQ(announcement.destination, kAllNodes);
+    const auto parsed = ndp::parse_advertisement(announcement.icmp);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->target, addr("2001:db8:1::10"));
+    EXPECT_FALSE(parsed->flags.solicited);
+    EXPECT_TRUE(parsed->flags.override_flag);
+    EXPECT_EQ(parsed->target_lladdr, kernel.links.at(kExt).lladdr);
+}
+
+TEST_F(MirrorServiceTest, MissingExternalInterfaceIsWaitedFor) {
+    kernel.remove_link(kExt);
+    kernel.queued.clear();
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    EXPECT_EQ(kernel.proxy_writes, 0u);
+    EXPECT_TRUE(hooked.empty());
+
+    kernel.add_link(7, "ext");
+    service.on_kernel_readable(t0 + 1s);
+    EXPECT_EQ(kernel.proxies_with(7, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
+    EXPECT_EQ(hooked, std::vector<std::string>{"ext"});
+}
+
+TEST_F(MirrorServiceTest, LostNotificationsLeadToAResync) {
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.lose_notifications = true;
+    kernel.add_neighbour(neighbour("2001:db8:1::10"));
+    service.on_kernel_readable(t0 + 1s);
+    EXPECT_EQ(service.counters().netlink_overflows, 1u);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorServiceTest, SilentlyFlushedEntriesComeBackAfterLinkDownUp) {
+    kernel.neighbours = {neighbour("2001:db8:1::10"), neighbour("2001:db8:1::20")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.set_link_up(kExt, false);
+    service.on_kernel_readable(t0 + 1s);
+    kernel.set_link_up(kExt, true);
+    service.on_kernel_readable(t0 + 2s);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol),
+              (std::vector{addr("2001:db8:1::10"), addr("2001:db8:1::20")}));
+}
+
+TEST_F(MirrorServiceTest, SlowTimerRepairsAFlushWithoutAnyEvent) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.proxies.clear();  // `ip -6 neigh flush proxy`: no notification
+    service.refresh_proxy_table(t0 + 60s);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
+    EXPECT_EQ(service.policy().counters().proxy_repairs, 1u);
+}
+
+TEST_F(MirrorServiceTest, DryRunWritesAndAnnouncesNothing) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    kernel.proxies[{kExt, addr("2001:db8:1::77")}] = kOwnProtocol;  // outside nothing, but stale
+    MirrorService service = make(/*dry_run=*/true);
+    service.full_resync(t0);
+    EXPECT_EQ(kernel.proxy_writes, 0u);
+    EXPECT_TRUE(packets.sent.empty() ||
+                std::all_of(packets.sent.begin(), packets.sent.end(),
+                            [](const SentPacket& p) { return p.ifindex == kBr0; }))
+        << "only probes, which change nothing, may be sent";
+}
+
+TEST_F(MirrorServiceTest, VanishedNeighbourIsProbedOnTheBridgeAndKeptWhenItAnswers) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    packets.sent.clear();
+    kernel.neighbours.clear();
+    kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
+    service.on_kernel_readable(t0 + 1s);
+    ASSERT_EQ(packets.sent.size(), 1u);
+    EXPECT_EQ(packets.sent[0].ifindex, kBr0);
+    // RFC 4861 §7.2.2: to the solicited-node group of the target.
+    EXPECT_EQ(packets.sent[0].destination, addr("ff02::1:ff00:10"));
+    EXPECT_EQ(packets.sent[0].icmp[0], ndp::kNeighborSolicitation);
+
+    packets.inbox.push_back({kBr0, addr("fe80::10"), {addr("2001:db8:1::10"), {}, std::nullopt}});
+    service.on_packets_readable(t0 + 1500ms);
+    service.on_timer(t0 + 30s);
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorServiceTest, UnansweredProbesEndInWithdrawal) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.neighbours.clear();
+    kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
+    service.on_kernel_readable(t0 + 1s);
+    for (auto now = t0 + 1s; now <= t0 + 7s; now += 250ms) {
+        service.on_timer(now);
+    }
+    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+}
+
+TEST_F(MirrorServiceTest, AdvertisementsFromTheUplinkAreNotEvidence) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.neighbours.clear();
+    kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
+    service.on_kernel_readable(t0 + 1s);
+    packets.inbox.push_back({kExt, addr("fe80::ff"), {addr("2001:db8:1::10"), {}, std::nullopt}});
+    service.on_packets_readable(t0 + 1500ms);
+    for (auto now = t0 + 1s; now <= t0 + 7s; now += 250ms) {
+        service.on_timer(now);
+    }
+    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+}
+
+TEST_F(MirrorServiceTest, RenamedBridgeCountsAsGone) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    MirrorService service = make();
+    service.full_resync(t0);
+    packets.sent.clear();
+    kernel.links[kBr0].name = "br0-old";
+    kernel.notify(kernel.links[kBr0]);
+    service.on_kernel_readable(t0 + 1s);
+    EXPECT_FALSE(service.links().internal()[0].present());
+    EXPECT_TRUE(service.policy().entries().at(addr("2001:db8:1::10")).gone_since);
+}
+
+}  // namespace
+}  // namespace ndproxy
