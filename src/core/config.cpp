@@ -138,9 +138,9 @@ po::options_description describe_options() {
 std::string help_text(const po::options_description& options) {
     std::ostringstream text;
     text << "Usage: ndproxyd [options]\n"
-            "Proxies IPv6 Neighbor Discovery for the VMs behind the internal interfaces on the\n"
-            "external one. Options may also be set in the configuration file as \"name = "
-            "value\".\n\n"
+            "Proxies IPv6 Neighbor Discovery on the external interface for the VMs behind the\n"
+            "internal ones. Every option but -c, -h, -V and --check-config can also be set in\n"
+            "the configuration file, as \"name = value\" with the long name.\n\n"
          << options;
     return text.str();
 }

@@ -35,6 +35,22 @@ struct AttributeTable {
     [[nodiscard]] const nlattr* get(unsigned type) const { return type <= N ? slots[type] : nullptr; }
 };
 
+// Collects the attributes after a family header of `header_size` bytes. Not mnl_attr_parse:
+// it walks to MNL_ALIGN(nlmsg_len), so when the length is not a multiple of 4 it reads up to 3
+// bytes past the message and accepts an attribute that ends inside them. The kernel's own
+// nlmsg_parse bounds the walk by nlmsg_len, as mnl_attr_parse_payload does.
+template <std::size_t N>
+bool parse_attributes(const nlmsghdr* nlh, std::size_t header_size, AttributeTable<N>& table) {
+    const auto* payload = static_cast<const std::uint8_t*>(mnl_nlmsg_get_payload(nlh));
+    const std::size_t offset = MNL_ALIGN(header_size);
+    const std::size_t length = mnl_nlmsg_get_payload_len(nlh);
+    if (length < offset) {
+        return false;
+    }
+    return mnl_attr_parse_payload(payload + offset, length - offset, &AttributeTable<N>::collect,
+                                  &table) >= 0;
+}
+
 std::optional<Ipv6Address> address_attribute(const nlattr* attr) {
     if (attr == nullptr || mnl_attr_get_payload_len(attr) != 16) {
         return std::nullopt;
@@ -62,7 +78,7 @@ std::optional<KernelEvent> parse_neighbour(const nlmsghdr* nlh) {
         return std::nullopt;
     }
     AttributeTable<NDA_MAX> attrs;
-    if (mnl_attr_parse(nlh, sizeof(ndmsg), &AttributeTable<NDA_MAX>::collect, &attrs) < 0) {
+    if (!parse_attributes(nlh, sizeof(ndmsg), attrs)) {
         return std::nullopt;
     }
     const auto address = address_attribute(attrs.get(NDA_DST));
@@ -92,7 +108,7 @@ std::optional<KernelEvent> parse_link(const nlmsghdr* nlh) {
         return std::nullopt;
     }
     AttributeTable<IFLA_MAX> attrs;
-    if (mnl_attr_parse(nlh, sizeof(ifinfomsg), &AttributeTable<IFLA_MAX>::collect, &attrs) < 0) {
+    if (!parse_attributes(nlh, sizeof(ifinfomsg), attrs)) {
         return std::nullopt;
     }
     LinkUpdate link;
@@ -118,7 +134,7 @@ std::optional<KernelEvent> parse_address(const nlmsghdr* nlh) {
         return std::nullopt;
     }
     AttributeTable<IFA_MAX> attrs;
-    if (mnl_attr_parse(nlh, sizeof(ifaddrmsg), &AttributeTable<IFA_MAX>::collect, &attrs) < 0) {
+    if (!parse_attributes(nlh, sizeof(ifaddrmsg), attrs)) {
         return std::nullopt;
     }
     // For IPv6 IFA_ADDRESS is the local address; IFA_LOCAL appears only on peer addresses.
@@ -167,7 +183,10 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes) {
     Datagram datagram;
     int remaining = static_cast<int>(bytes.size());
     const nlmsghdr* nlh = header_of(bytes);
-    while (mnl_nlmsg_ok(nlh, remaining)) {
+    // mnl_nlmsg_ok compares (int)nlmsg_len, so a length of 2^31 or more passes as negative:
+    // check it against the bytes left as well.
+    while (mnl_nlmsg_ok(nlh, remaining) &&
+           nlh->nlmsg_len <= static_cast<std::uint32_t>(remaining)) {
         Message message;
         message.type = nlh->nlmsg_type;
         message.seq = nlh->nlmsg_seq;
@@ -186,7 +205,9 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes) {
         datagram.messages.push_back(std::move(message));
         nlh = mnl_nlmsg_next(nlh, &remaining);
     }
-    datagram.truncated = remaining != 0;
+    // Negative when the last message lacks its alignment padding, which the kernel accepts too
+    // (netlink_rcv_skb clamps to the datagram): that message was whole.
+    datagram.truncated = remaining > 0;
     return datagram;
 }
 
