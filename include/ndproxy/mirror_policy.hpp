@@ -117,8 +117,9 @@ public:
     Actions on_timer(TimePoint now);
     // Withdraws everything this daemon owns (--flush-on-exit).
     Actions withdraw_all();
-    // Entries outside new prefixes are withdrawn; the rest is kept (SIGHUP).
-    Actions set_prefixes(std::vector<Ipv6Prefix> prefixes);
+    // New settings (SIGHUP). Entries outside the new prefixes are withdrawn; the rest, and
+    // everything learned about them, is kept.
+    Actions reconfigure(MirrorSettings settings);
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
     [[nodiscard]] const std::unordered_map<Ipv6Address, MirrorEntry>& entries() const {

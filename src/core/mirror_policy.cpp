@@ -219,9 +219,9 @@ Actions MirrorPolicy::withdraw_all() {
     return out;
 }
 
-Actions MirrorPolicy::set_prefixes(std::vector<Ipv6Prefix> prefixes) {
+Actions MirrorPolicy::reconfigure(MirrorSettings settings) {
     Actions out;
-    settings_.prefixes = std::move(prefixes);
+    settings_ = std::move(settings);
     std::vector<Ipv6Address> leaving;
     for (const auto& [address, entry] : entries_) {
         if (!in_scope(address)) {

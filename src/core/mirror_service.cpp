@@ -135,6 +135,18 @@ void MirrorService::refresh_proxy_table(TimePoint now) {
 
 void MirrorService::withdraw_all() { execute(policy_.withdraw_all()); }
 
+void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
+    if (settings.external != settings_.external) {
+        // Entries on the old uplink are ours to remove; the new one starts from a dump.
+        execute(policy_.withdraw_all());
+        external_hooked_ifindex_ = 0;
+    }
+    settings_ = std::move(settings);
+    links_ = LinkTracker(settings_.external, settings_.internal);
+    execute(policy_.reconfigure(settings_.mirror));
+    full_resync(now);
+}
+
 void MirrorService::execute(const Actions& actions) {
     std::vector<KernelPort::ProxyWrite> writes;
     for (const Action& action : actions) {

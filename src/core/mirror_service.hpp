@@ -48,6 +48,8 @@ public:
     void refresh_proxy_table(TimePoint now);
     // --flush-on-exit.
     void withdraw_all();
+    // SIGHUP: new interfaces, prefixes or modes; learned state is kept.
+    void reconfigure(ServiceSettings settings, TimePoint now);
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
     [[nodiscard]] const MirrorPolicy& policy() const { return policy_; }

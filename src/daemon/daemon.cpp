@@ -111,10 +111,25 @@ void Daemon::on_signal() {
 }
 
 void Daemon::reload() {
-    // Reloading the file arrives with the operator-surface work; until then a SIGHUP
-    // re-reads the kernel, which is what an operator most often wants from it.
-    log::info("SIGHUP: resynchronising with the kernel");
-    service_.full_resync(Clock::now());
+    Config fresh;
+    try {
+        fresh = reload_config(startup_);
+    } catch (const ConfigError& error) {
+        // DESIGN "Control and lifecycle": a bad file changes nothing.
+        log::error("SIGHUP: configuration rejected, keeping the running one: {}", error.what());
+        return;
+    }
+    if (fresh.control_socket != config_.control_socket ||
+        fresh.netlink_buffer != config_.netlink_buffer) {
+        log::warn("SIGHUP: control-socket and netlink-buffer changes take effect at restart");
+        fresh.control_socket = config_.control_socket;
+        fresh.netlink_buffer = config_.netlink_buffer;
+    }
+    config_ = std::move(fresh);
+    log::set_level(config_.log_level);
+    proxy_refresh_.arm_every(config_.resync_interval);
+    log::info("SIGHUP: configuration reloaded from {}", config_.config_path);
+    service_.reconfigure(service_settings(config_), Clock::now());
     notify_status();
 }
 

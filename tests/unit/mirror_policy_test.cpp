@@ -285,7 +285,9 @@ TEST_F(MirrorPolicyTest, WithdrawAllWithdrawsOnlyWhatIsInTheKernel) {
 TEST_F(MirrorPolicyTest, NarrowedPrefixesWithdrawWhatFellOutside) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
     policy.on_neighbour(neighbour("2001:db8:1:0:1::10", nud::reachable), t0);
-    const Actions actions = policy.set_prefixes({*Ipv6Prefix::parse("2001:db8:1::/80")});
+    MirrorSettings narrower = settings();
+    narrower.prefixes = {*Ipv6Prefix::parse("2001:db8:1::/80")};
+    const Actions actions = policy.reconfigure(narrower);
     EXPECT_EQ(addresses_of<action::Withdraw>(actions), std::vector{addr("2001:db8:1:0:1::10")});
     EXPECT_EQ(policy.entries().size(), 1u);
 }
