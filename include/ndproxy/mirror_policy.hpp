@@ -106,6 +106,9 @@ public:
     Actions on_advertisement(int ifindex, const Ipv6Address& target,
                              const std::optional<MacAddress>& lladdr, TimePoint now);
     Actions on_own_address(const AddressUpdate& update);
+    // The responder verified that a VM holds `address` behind internal interface `ifindex`.
+    Actions on_verified(int ifindex, const Ipv6Address& address,
+                        const std::optional<MacAddress>& lladdr, TimePoint now);
     // An internal interface vanished: its neighbours may be gone with it, or may come back on
     // a recreated bridge. Either way they are now unconfirmed.
     Actions on_interface_gone(int ifindex, TimePoint now);
@@ -131,6 +134,9 @@ public:
         return own_addresses_.contains(address);
     }
     [[nodiscard]] bool in_scope(const Ipv6Address& address) const;
+    // Whether the kernel answers solicitations for `address` on the external link: our entry
+    // is in place, or the administrator's is.
+    [[nodiscard]] bool kernel_answers(const Ipv6Address& address) const;
 
 private:
     MirrorEntry& upsert(const Ipv6Address& address, TimePoint now);

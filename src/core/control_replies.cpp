@@ -50,9 +50,27 @@ nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
     return list;
 }
 
-nlohmann::json stats_payload(const MirrorService& service) {
+nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder) {
     const MirrorCounters& mirror = service.policy().counters();
     const ServiceCounters& io = service.counters();
+    const ResponderStats& answers = responder.stats();
+    const ResponderCounters& verification = responder.policy().counters();
+    nlohmann::json dropped = nlohmann::json::object();
+    for (std::size_t i = 0; i < answers.invalid.size(); ++i) {
+        if (answers.invalid[i] != 0) {
+            dropped[std::string(ndp::to_string(static_cast<ndp::DropReason>(i)))] =
+                answers.invalid[i];
+        }
+    }
+    // Valid solicitations the responder left alone, by why; "answered" and "verifying" are
+    // not drops.
+    for (std::size_t i = 0; i < answers.outcomes.size(); ++i) {
+        const auto outcome = static_cast<Outcome>(i);
+        if (answers.outcomes[i] != 0 && outcome != Outcome::answered &&
+            outcome != Outcome::verifying) {
+            dropped[std::string(to_string(outcome))] = answers.outcomes[i];
+        }
+    }
     return {
         {"neighbours_seen", mirror.neighbours_seen},
         {"entries", service.policy().entries().size()},
@@ -66,11 +84,16 @@ nlohmann::json stats_payload(const MirrorService& service) {
         {"proxy_repairs", mirror.proxy_repairs},
         {"kernel_errors", io.kernel_errors},
         {"send_errors", io.send_errors},
-        // The responder (a later part) fills these.
-        {"ns_received", 0},
-        {"ns_answered", 0},
-        {"verifications", 0},
-        {"ns_dropped", nlohmann::json::object()},
+        {"ns_received", answers.ns_received},
+        {"ns_answered", answers.ns_answered},
+        {"ns_dropped", dropped},
+        {"answer_errors", answers.send_errors},
+        {"verifications", verification.verifications},
+        {"verified", verification.verified},
+        {"verification_misses", verification.verification_misses},
+        {"verifications_in_flight", responder.policy().verifications_in_flight()},
+        {"negative_cache", responder.policy().negative_cache_size()},
+        {"negative_cache_evictions", verification.negative_evictions},
     };
 }
 

@@ -3,13 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/mirror_service.hpp"
+#include "core/responder_service.hpp"
 #include "ndproxy/config.hpp"
 
 namespace ndproxy::control {
 
 // The payloads of the replies, as documented in include/ndproxy/control_protocol.hpp.
 nlohmann::json list_payload(const MirrorService& service, TimePoint now);
-nlohmann::json stats_payload(const MirrorService& service);
+nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder);
 nlohmann::json status_payload(const MirrorService& service, const Config& config,
                               Duration uptime);
 // One line for sd_notify STATUS=.

@@ -88,6 +88,29 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
     return out;
 }
 
+bool MirrorPolicy::kernel_answers(const Ipv6Address& address) const {
+    if (foreign_proxies_.contains(address)) {
+        return true;
+    }
+    const auto found = entries_.find(address);
+    return found != entries_.end() && found->second.in_kernel;
+}
+
+Actions MirrorPolicy::on_verified(int ifindex, const Ipv6Address& address,
+                                  const std::optional<MacAddress>& lladdr, TimePoint now) {
+    Actions out;
+    if (!in_scope(address)) {
+        return out;
+    }
+    const bool fresh = !entries_.contains(address);
+    MirrorEntry& entry = upsert(address, now);
+    if (fresh) {
+        entry.origin = Origin::verified;
+    }
+    make_live(entry, ifindex, lladdr, now, out);
+    return out;
+}
+
 Actions MirrorPolicy::on_own_address(const AddressUpdate& update) {
     Actions out;
     if (update.deleted) {

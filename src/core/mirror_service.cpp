@@ -42,7 +42,8 @@ void MirrorService::full_resync(TimePoint now) {
     const TrackedLink& external = links_.external();
     if (!external.present()) {
         log::info("waiting for external interface {}", external.name);
-    } else if (external.ifindex != external_hooked_ifindex_) {
+    }
+    if (external.ifindex != external_hooked_ifindex_) {
         external_hooked_ifindex_ = external.ifindex;
         if (on_external_) {
             on_external_(external);
@@ -55,8 +56,10 @@ void MirrorService::full_resync(TimePoint now) {
     }
 
     KernelSnapshot snapshot;
+    addresses_.clear();
     for (const AddressUpdate& address :
          only<AddressUpdate>(kernel_.dump(netlink::DumpKind::addresses))) {
+        note_address(address);
         snapshot.own_addresses.push_back(address.address);
     }
     for (NeighbourUpdate& neighbour :
@@ -106,6 +109,7 @@ void MirrorService::on_kernel_readable(TimePoint now) {
             }
             resync = resync || change.relevant;
         } else if (const auto* address = std::get_if<AddressUpdate>(&event)) {
+            note_address(*address);
             execute(policy_.on_own_address(*address));
         }
     }
@@ -116,12 +120,36 @@ void MirrorService::on_kernel_readable(TimePoint now) {
     }
 }
 
-void MirrorService::on_packets_readable(TimePoint now) {
-    for (const ReceivedAdvertisement& received : packets_.read_advertisements()) {
-        if (links_.is_internal(received.ifindex)) {
-            execute(policy_.on_advertisement(received.ifindex, received.advert.target,
-                                             received.advert.target_lladdr, now));
+void MirrorService::on_advertisement(const ReceivedAdvertisement& received, TimePoint now) {
+    if (links_.is_internal(received.ifindex)) {
+        execute(policy_.on_advertisement(received.ifindex, received.advert.target,
+                                         received.advert.target_lladdr, now));
+    }
+}
+
+void MirrorService::adopt_verified(int ifindex, const Ipv6Address& address,
+                                   const std::optional<MacAddress>& lladdr, TimePoint now) {
+    execute(policy_.on_verified(ifindex, address, lladdr, now));
+}
+
+void MirrorService::probe(const Ipv6Address& address) { send_probe(action::Probe{address, 0}); }
+
+std::optional<Ipv6Address> MirrorService::external_link_local() const {
+    const int external = links_.external().ifindex;
+    for (auto it = addresses_.lower_bound({external, Ipv6Address{}});
+         it != addresses_.end() && it->first == external; ++it) {
+        if (it->second.is_link_local()) {
+            return it->second;
         }
+    }
+    return std::nullopt;
+}
+
+void MirrorService::note_address(const AddressUpdate& update) {
+    if (update.deleted) {
+        addresses_.erase({update.ifindex, update.address});
+    } else {
+        addresses_.insert({update.ifindex, update.address});
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,8 @@ struct ServiceCounters {
 // policy events, and the policy's actions into kernel writes and packets.
 class MirrorService {
 public:
-    // Called whenever the external link (re)appears, e.g. to set its sysctls.
+    // Called whenever the external link appears, disappears or changes its index, e.g. to set
+    // its sysctls and point the responder at it.
     using ExternalHook = std::function<void(const TrackedLink&)>;
 
     MirrorService(ServiceSettings settings, KernelPort& kernel, PacketPort& packets,
@@ -42,7 +44,14 @@ public:
     // DESIGN "Mirror" 1 and 6: dump everything and reconcile (mark and sweep).
     void full_resync(TimePoint now);
     void on_kernel_readable(TimePoint now);
-    void on_packets_readable(TimePoint now);
+    void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
+    // The responder verified that a VM holds `address`: mirror it like a neighbour.
+    void adopt_verified(int ifindex, const Ipv6Address& address,
+                        const std::optional<MacAddress>& lladdr, TimePoint now);
+    // Solicits `address` on every internal link (RFC 4861 §7.2.2).
+    void probe(const Ipv6Address& address);
+    // The external link's link-local address, the source of our answers (RFC 4861 §7.2.4).
+    [[nodiscard]] std::optional<Ipv6Address> external_link_local() const;
     void on_timer(TimePoint now);
     // The slow timer: the kernel reports no proxy-table changes, so look.
     void refresh_proxy_table(TimePoint now);
@@ -63,6 +72,7 @@ private:
     void execute(const Actions& actions);
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
     void send_probe(const action::Probe& probe);
+    void note_address(const AddressUpdate& update);
     void send_announcement(const Ipv6Address& address);
 
     ServiceSettings settings_;
@@ -73,6 +83,7 @@ private:
     MirrorPolicy policy_;
     ServiceCounters counters_;
     int external_hooked_ifindex_ = 0;
+    std::set<std::pair<int, Ipv6Address>> addresses_;  // the host's own, by interface
 };
 
 }  // namespace ndproxy

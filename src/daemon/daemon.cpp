@@ -27,6 +27,15 @@ ServiceSettings service_settings(const Config& config) {
     return settings;
 }
 
+ResponderServiceSettings responder_settings(const Config& config) {
+    ResponderServiceSettings settings;
+    settings.policy.mode = config.responder;
+    settings.policy.prefixes = config.prefixes;
+    settings.router = config.router;
+    settings.answer_source = config.answer_source;
+    return settings;
+}
+
 }  // namespace
 
 Daemon::Daemon(CommandLine startup)
@@ -36,19 +45,20 @@ Daemon::Daemon(CommandLine startup)
       // Subscribed before anything is dumped (DESIGN "Mirror" 1).
       kernel_(config_.netlink_buffer),
       service_(service_settings(config_), kernel_, packets_,
-               [this](const TrackedLink& external) {
-                   apply_proxy_sysctls(external.name,
-                                       config_.manage_sysctls && !config_.dry_run);
-               }),
+               [this](const TrackedLink& external) { on_external_link(external); }),
+      responder_(responder_settings(config_), service_, packets_),
       started_(Clock::now()) {
     loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
     loop_.add(kernel_.event_fd(), EPOLLIN,
               [this](std::uint32_t) { service_.on_kernel_readable(Clock::now()); });
-    loop_.add(packets_.fd(), EPOLLIN,
-              [this](std::uint32_t) { service_.on_packets_readable(Clock::now()); });
+    loop_.add(packets_.fd(), EPOLLIN, [this](std::uint32_t) { on_advertisements(); });
+    loop_.add(packets_.frame_fd(), EPOLLIN,
+              [this](std::uint32_t) { responder_.on_frames_readable(Clock::now()); });
     loop_.add(wakeup_.fd(), EPOLLIN, [this](std::uint32_t) {
         wakeup_.acknowledge();
-        service_.on_timer(Clock::now());
+        const TimePoint now = Clock::now();
+        service_.on_timer(now);
+        responder_.on_timer(now);
     });
     loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
         proxy_refresh_.acknowledge();
@@ -92,11 +102,31 @@ int Daemon::run() {
 }
 
 void Daemon::arm_wakeup() {
-    if (const auto next = service_.next_wakeup()) {
-        wakeup_.arm_at(*next);
+    const auto mirror = service_.next_wakeup();
+    const auto responder = responder_.next_wakeup();
+    if (mirror || responder) {
+        wakeup_.arm_at(std::min(mirror.value_or(TimePoint::max()),
+                                responder.value_or(TimePoint::max())));
     } else {
         wakeup_.disarm();
     }
+}
+
+void Daemon::on_advertisements() {
+    const TimePoint now = Clock::now();
+    for (const ReceivedAdvertisement& received : packets_.read_advertisements()) {
+        responder_.on_advertisement(received, now);
+        service_.on_advertisement(received, now);
+    }
+}
+
+void Daemon::on_external_link(const TrackedLink& external) {
+    if (external.present()) {
+        apply_proxy_sysctls(external.name, config_.manage_sysctls && !config_.dry_run);
+    }
+    // --dry-run answers nothing either: an answer changes upstream caches.
+    const bool listen = external.present() && responder_.enabled() && !config_.dry_run;
+    packets_.listen_for_solicitations(listen ? external.ifindex : 0);
 }
 
 void Daemon::on_signal() {
@@ -129,6 +159,7 @@ void Daemon::reload() {
     log::set_level(config_.log_level);
     proxy_refresh_.arm_every(config_.resync_interval);
     log::info("SIGHUP: configuration reloaded from {}", config_.config_path);
+    responder_.reconfigure(responder_settings(config_));
     service_.reconfigure(service_settings(config_), Clock::now());
     notify_status();
 }
@@ -139,7 +170,7 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         case control::Command::list:
             return {{"ok", true}, {"list", control::list_payload(service_, now)}};
         case control::Command::stats:
-            return {{"ok", true}, {"stats", control::stats_payload(service_)}};
+            return {{"ok", true}, {"stats", control::stats_payload(service_, responder_)}};
         case control::Command::status:
             return {{"ok", true},
                     {"status", control::status_payload(service_, config_, now - started_)}};

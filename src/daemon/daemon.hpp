@@ -8,7 +8,8 @@
 #include "daemon/event_loop.hpp"
 #include "kernel/netlink_kernel.hpp"
 #include "ndproxy/config.hpp"
-#include "packet/icmpv6_socket.hpp"
+#include "core/responder_service.hpp"
+#include "packet/linux_packet_port.hpp"
 
 namespace ndproxy {
 
@@ -22,6 +23,8 @@ public:
 
 private:
     void arm_wakeup();
+    void on_advertisements();
+    void on_external_link(const TrackedLink& external);
     void on_signal();
     void reload();
     nlohmann::json answer(const control::Request& request);
@@ -32,8 +35,9 @@ private:
     EventLoop loop_;
     SignalChannel signals_;
     NetlinkKernel kernel_;
-    Icmpv6Socket packets_;
+    LinuxPacketPort packets_;
     MirrorService service_;
+    ResponderService responder_;
     Timer wakeup_;
     Timer proxy_refresh_;
     Timer watchdog_;

@@ -5,16 +5,15 @@
 
 namespace ndproxy {
 
-class Icmpv6Socket final : public PacketPort {
+// A raw ICMPv6 socket that sends ND messages on any link and receives Neighbor Advertisements.
+class Icmpv6Socket {
 public:
     // Throws std::system_error when the socket cannot be made (no CAP_NET_RAW).
     Icmpv6Socket();
 
-    [[nodiscard]] int fd() const override { return socket_.get(); }
-
-    bool send(int ifindex, const Ipv6Address& destination,
-              std::span<const std::uint8_t> icmp) override;
-    std::vector<ReceivedAdvertisement> read_advertisements() override;
+    [[nodiscard]] int fd() const { return socket_.get(); }
+    bool send(int ifindex, const Ipv6Address& destination, std::span<const std::uint8_t> icmp);
+    std::vector<ReceivedAdvertisement> read_advertisements();
 
 private:
     UniqueFd socket_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -16,17 +18,29 @@ struct ReceivedAdvertisement {
     ndp::Advertisement advert;
 };
 
-// The daemon's access to the wire. Icmpv6Socket implements it with a raw ICMPv6 socket.
+// The daemon's access to the wire: ICMPv6 on every link (probes, announcements, the VMs'
+// advertisements) and whole frames on the external link (the responder). LinuxPacketPort
+// implements it with a raw ICMPv6 socket and an AF_PACKET socket.
 class PacketPort {
 public:
     virtual ~PacketPort() = default;
-    // Readable when packets are queued (for the event loop; ownership stays here).
+
+    // Readable when advertisements are queued (for the event loop; ownership stays here).
     [[nodiscard]] virtual int fd() const = 0;
     // Sends one ICMPv6 message on `ifindex` to `destination` with hop limit 255; the kernel
     // picks the source address (link-local for link-local destinations). False on failure.
     virtual bool send(int ifindex, const Ipv6Address& destination,
                       std::span<const std::uint8_t> icmp) = 0;
     virtual std::vector<ReceivedAdvertisement> read_advertisements() = 0;
+
+    // Readable when solicitations from the external link are queued.
+    [[nodiscard]] virtual int frame_fd() const = 0;
+    // Starts receiving Neighbor Solicitations on `ifindex` (0: stops).
+    virtual void listen_for_solicitations(int ifindex) = 0;
+    // Hands every queued frame to `sink`, without blocking.
+    virtual void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) = 0;
+    // Sends a whole Ethernet frame on `ifindex`. False on failure.
+    virtual bool send_frame(int ifindex, std::span<const std::uint8_t> frame) = 0;
 };
 
 }  // namespace ndproxy

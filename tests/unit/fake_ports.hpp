@@ -118,6 +118,21 @@ class FakePackets final : public PacketPort {
 public:
     std::vector<SentPacket> sent;
     std::vector<ReceivedAdvertisement> inbox;
+    std::vector<std::vector<std::uint8_t>> frames_in;
+    std::vector<std::pair<int, std::vector<std::uint8_t>>> frames_out;
+    int listening_on = 0;
+
+    int frame_fd() const override { return -1; }
+    void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
+    void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {
+        for (const auto& frame : std::exchange(frames_in, {})) {
+            sink(frame);
+        }
+    }
+    bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
+        frames_out.emplace_back(ifindex, std::vector<std::uint8_t>(frame.begin(), frame.end()));
+        return true;
+    }
 
     int fd() const override { return -1; }
     bool send(int ifindex, const Ipv6Address& destination,

@@ -158,8 +158,8 @@ TEST_F(MirrorServiceTest, VanishedNeighbourIsProbedOnTheBridgeAndKeptWhenItAnswe
     EXPECT_EQ(packets.sent[0].destination, addr("ff02::1:ff00:10"));
     EXPECT_EQ(packets.sent[0].icmp[0], ndp::kNeighborSolicitation);
 
-    packets.inbox.push_back({kBr0, addr("fe80::10"), {addr("2001:db8:1::10"), {}, std::nullopt}});
-    service.on_packets_readable(t0 + 1500ms);
+    service.on_advertisement({kBr0, addr("fe80::10"), {addr("2001:db8:1::10"), {}, std::nullopt}},
+                             t0 + 1500ms);
     service.on_timer(t0 + 30s);
     EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
 }
@@ -184,8 +184,8 @@ TEST_F(MirrorServiceTest, AdvertisementsFromTheUplinkAreNotEvidence) {
     kernel.neighbours.clear();
     kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
     service.on_kernel_readable(t0 + 1s);
-    packets.inbox.push_back({kExt, addr("fe80::ff"), {addr("2001:db8:1::10"), {}, std::nullopt}});
-    service.on_packets_readable(t0 + 1500ms);
+    service.on_advertisement({kExt, addr("fe80::ff"), {addr("2001:db8:1::10"), {}, std::nullopt}},
+                             t0 + 1500ms);
     for (auto now = t0 + 1s; now <= t0 + 7s; now += 250ms) {
         service.on_timer(now);
     }

@@ -1,0 +1,133 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "ndproxy/config.hpp"
+#include "ndproxy/ipv6.hpp"
+#include "ndproxy/mirror_policy.hpp"
+
+namespace ndproxy {
+
+struct ResponderSettings {
+    ResponderMode mode = ResponderMode::verify;
+    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    // A silent VM must answer our probe within this time to count as present. The upstream
+    // router retransmits after RetransTimer (1 s, RFC 4861 §10), so answering well inside it
+    // keeps the first resolution alive.
+    Duration verify_timeout = std::chrono::milliseconds(900);
+    Duration verify_retransmit = std::chrono::milliseconds(300);
+    Duration negative_ttl = std::chrono::seconds(10);
+    // RFC 6583: bounds that keep a flood for random targets in the /64 cheap.
+    std::size_t max_verifications = 256;
+    std::size_t max_waiters = 8;  // solicitations coalesced into one verification
+    std::size_t max_negative = 8192;
+    unsigned answers_per_second = 100;  // per source address, with a burst of as many
+};
+
+// Who asked, so that the answer can go back to them.
+struct Requester {
+    Ipv6Address source;  // unspecified for a DAD probe
+    MacAddress ether_source;
+};
+
+namespace respond {
+// Send a Neighbor Advertisement for `target` on the external link (RFC 4861 §7.2.4).
+struct Answer {
+    Ipv6Address target;
+    Requester to;
+    bool dad = false;  // to ff02::1 with S clear
+};
+// Solicit `target` on every internal interface.
+struct Verify {
+    Ipv6Address target;
+};
+}  // namespace respond
+using ResponderAction = std::variant<respond::Answer, respond::Verify>;
+
+// What became of one solicitation; the daemon counts these.
+enum class Outcome {
+    answered,
+    verifying,        // a verification started or was joined
+    kernel_answers,   // the kernel has a proxy entry: a second answer would be a duplicate
+    own_address,      // the host answers for it itself
+    out_of_scope,     // outside the prefixes, or not global unicast
+    unknown_target,   // known mode, or a DAD probe for an address nobody holds behind us
+    negative_cached,  // verified absent a moment ago
+    verification_limit,
+    rate_limited,
+    mode_off
+};
+inline constexpr std::size_t kOutcomeCount = 10;
+std::string_view to_string(Outcome outcome);
+
+struct ResponderDecision {
+    Outcome outcome;
+    std::vector<ResponderAction> actions;
+};
+
+struct ResponderCounters {
+    std::uint64_t verifications = 0;
+    std::uint64_t verified = 0;
+    std::uint64_t verification_misses = 0;
+    std::uint64_t negative_evictions = 0;
+};
+
+// The responder: decides which solicitations on the external link userspace answers, and when
+// to ask the internal side first. Pure, like MirrorPolicy, whose knowledge it reads.
+class ResponderPolicy {
+public:
+    ResponderPolicy(ResponderSettings settings, const MirrorPolicy& mirror);
+
+    ResponderDecision on_solicitation(const Requester& from, const Ipv6Address& target,
+                                      TimePoint now);
+    // A VM answered for `target` on an internal link: everyone waiting for it gets an answer.
+    // Returns them; `verified` tells whether a verification was pending (to be mirrored).
+    struct Resolved {
+        bool verified = false;
+        std::vector<ResponderAction> actions;
+    };
+    Resolved on_advertisement(const Ipv6Address& target, TimePoint now);
+    std::vector<ResponderAction> on_timer(TimePoint now);
+    void reconfigure(ResponderSettings settings);
+
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
+    [[nodiscard]] const ResponderCounters& counters() const { return counters_; }
+    [[nodiscard]] std::size_t verifications_in_flight() const { return verifications_.size(); }
+    [[nodiscard]] std::size_t negative_cache_size() const { return negative_.size(); }
+    [[nodiscard]] const ResponderSettings& settings() const { return settings_; }
+
+private:
+    struct Verification {
+        TimePoint started;
+        TimePoint next_probe;
+        std::vector<Requester> waiters;
+    };
+    struct Bucket {
+        double tokens = 0;
+        TimePoint refilled{};
+    };
+    bool in_scope(const Ipv6Address& target) const;
+    bool take_token(const Ipv6Address& source, TimePoint now);
+    void remember_absent(const Ipv6Address& target, TimePoint now);
+    bool negatively_cached(const Ipv6Address& target, TimePoint now);
+
+    ResponderSettings settings_;
+    const MirrorPolicy& mirror_;
+    std::unordered_map<Ipv6Address, Verification> verifications_;
+    std::set<std::pair<TimePoint, Ipv6Address>> verification_deadlines_;
+    std::unordered_map<Ipv6Address, TimePoint> negative_;  // target -> expiry
+    std::deque<std::pair<TimePoint, Ipv6Address>> negative_order_;  // oldest first
+    // A fixed table of token buckets indexed by a hash of the source: memory stays constant
+    // however many sources a flood forges; colliding sources share a rate.
+    std::array<Bucket, 4096> buckets_{};
+    ResponderCounters counters_;
+};
+
+}  // namespace ndproxy

@@ -1,0 +1,96 @@
+#include "core/responder_service.hpp"
+
+#include "ndproxy/log.hpp"
+#include "packet/ndp_codec.hpp"
+
+namespace ndproxy {
+
+ResponderService::ResponderService(ResponderServiceSettings settings, MirrorService& mirror,
+                                   PacketPort& packets)
+    : settings_(std::move(settings)),
+      mirror_(mirror),
+      packets_(packets),
+      policy_(settings_.policy, mirror.policy()) {}
+
+void ResponderService::reconfigure(ResponderServiceSettings settings) {
+    settings_ = std::move(settings);
+    policy_.reconfigure(settings_.policy);
+}
+
+void ResponderService::on_frames_readable(TimePoint now) {
+    packets_.read_frames([&](std::span<const std::uint8_t> frame) { handle_frame(frame, now); });
+}
+
+void ResponderService::handle_frame(std::span<const std::uint8_t> frame, TimePoint now) {
+    ++stats_.ns_received;
+    const ndp::SolicitationOrDrop parsed = ndp::parse_solicitation_frame(frame);
+    if (const auto* reason = std::get_if<ndp::DropReason>(&parsed)) {
+        ++stats_.invalid[static_cast<std::size_t>(*reason)];
+        return;
+    }
+    const auto& solicitation = std::get<ndp::Solicitation>(parsed);
+    const ResponderDecision decision = policy_.on_solicitation(
+        {solicitation.source, solicitation.ether_source}, solicitation.target, now);
+    ++stats_.outcomes[static_cast<std::size_t>(decision.outcome)];
+    execute(decision.actions);
+}
+
+void ResponderService::on_advertisement(const ReceivedAdvertisement& received, TimePoint now) {
+    if (!mirror_.links().is_internal(received.ifindex)) {
+        return;
+    }
+    ResponderPolicy::Resolved resolved = policy_.on_advertisement(received.advert.target, now);
+    if (!resolved.verified) {
+        return;
+    }
+    // The router is waiting: answer first, then mirror (a kernel entry takes ~30 µs more).
+    execute(resolved.actions);
+    mirror_.adopt_verified(received.ifindex, received.advert.target,
+                           received.advert.target_lladdr, now);
+}
+
+void ResponderService::on_timer(TimePoint now) { execute(policy_.on_timer(now)); }
+
+void ResponderService::execute(const std::vector<ResponderAction>& actions) {
+    for (const ResponderAction& action : actions) {
+        if (const auto* reply = std::get_if<respond::Answer>(&action)) {
+            answer(*reply);
+        } else if (const auto* verify = std::get_if<respond::Verify>(&action)) {
+            mirror_.probe(verify->target);
+        }
+    }
+}
+
+void ResponderService::answer(const respond::Answer& reply) {
+    const TrackedLink& external = mirror_.links().external();
+    if (!external.present() || !external.lladdr) {
+        ++stats_.send_errors;
+        return;
+    }
+    // RFC 4861 §7.2.4 and RFC 4389 (proxies): S set for a solicited answer, O clear so that a
+    // real owner of the address would win, and our link-layer address as the target's.
+    // A DAD probe is answered to all-nodes with S clear.
+    const ndp::AdvertisementFlags flags{settings_.router, !reply.dad, false};
+    const auto icmp = ndp::build_advertisement(reply.target, flags, external.lladdr);
+    // RFC 4861 §7.2.4: the source is an address of the sending interface; some layer-2
+    // filters and clients accept only the target itself (--answer-source target).
+    Ipv6Address source = reply.target;
+    if (settings_.answer_source == AnswerSource::self) {
+        source = mirror_.external_link_local().value_or(reply.target);
+    }
+    const Ipv6Address destination = reply.dad ? kAllNodes : reply.to.source;
+    const MacAddress ether_destination =
+        reply.dad ? ndp::multicast_mac(kAllNodes) : reply.to.ether_source;
+    // A whole frame to the asker's MAC: sending through the IP stack would make the kernel
+    // resolve every asker first, and a flood of forged sources would fill its neighbour table
+    // (RFC 6583 §6).
+    const auto frame =
+        ndp::build_icmpv6_frame(*external.lladdr, ether_destination, source, destination, icmp);
+    if (packets_.send_frame(external.ifindex, frame)) {
+        ++stats_.ns_answered;
+    } else {
+        ++stats_.send_errors;
+    }
+}
+
+}  // namespace ndproxy

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "core/mirror_service.hpp"
+#include "ndproxy/config.hpp"
+#include "ndproxy/responder_policy.hpp"
+#include "packet/frame_codec.hpp"
+#include "packet/packet_port.hpp"
+
+namespace ndproxy {
+
+struct ResponderServiceSettings {
+    ResponderSettings policy;
+    bool router = false;
+    AnswerSource answer_source = AnswerSource::self;
+};
+
+struct ResponderStats {
+    std::uint64_t ns_received = 0;
+    std::uint64_t ns_answered = 0;
+    std::uint64_t send_errors = 0;
+    std::array<std::uint64_t, ndp::kDropReasonCount> invalid{};  // by ndp::DropReason
+    std::array<std::uint64_t, kOutcomeCount> outcomes{};         // by Outcome
+};
+
+// Connects the responder policy to the external link: parses the solicitations the packet port
+// hands over, answers with whole frames, and verifies unknown targets through the mirror.
+class ResponderService {
+public:
+    ResponderService(ResponderServiceSettings settings, MirrorService& mirror,
+                     PacketPort& packets);
+
+    void on_frames_readable(TimePoint now);
+    void handle_frame(std::span<const std::uint8_t> frame, TimePoint now);
+    // Call before the mirror sees the same advertisement, so that a verification is credited.
+    void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
+    void on_timer(TimePoint now);
+    void reconfigure(ResponderServiceSettings settings);
+
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
+    [[nodiscard]] const ResponderPolicy& policy() const { return policy_; }
+    [[nodiscard]] const ResponderStats& stats() const { return stats_; }
+    [[nodiscard]] bool enabled() const { return settings_.policy.mode != ResponderMode::off; }
+
+private:
+    void execute(const std::vector<ResponderAction>& actions);
+    void answer(const respond::Answer& answer);
+
+    ResponderServiceSettings settings_;
+    MirrorService& mirror_;
+    PacketPort& packets_;
+    ResponderPolicy policy_;
+    ResponderStats stats_;
+};
+
+}  // namespace ndproxy

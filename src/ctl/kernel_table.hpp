@@ -1,0 +1,23 @@
+#pragma once
+
+// `ndproxyctl list --kernel`: the kernel's IPv6 proxy table (what `ip -6 neigh show proxy`
+// prints), read directly with libnl-route-3, so it works while the daemon is down.
+
+#include <stdexcept>
+#include <vector>
+
+#include "ctl/kernel_view.hpp"
+
+namespace ndproxy::ctl {
+
+// The table could not be read (no netlink socket, a dump that failed). Exit status 1.
+class KernelTableError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Every IPv6 proxy entry of the network namespace the caller runs in, on every interface, in
+// the kernel's order. Needs no privileges: neighbour dumps are open to every user.
+std::vector<KernelProxyEntry> read_kernel_proxy_table();
+
+}  // namespace ndproxy::ctl

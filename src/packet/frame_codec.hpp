@@ -1,0 +1,65 @@
+#pragma once
+
+// Pure parsing and building of whole Ethernet frames for the responder: the Neighbor
+// Solicitations it receives from an AF_PACKET socket, checked as RFC 4861 §7.1.1 requires, and
+// the advertisements it sends back on the same socket.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ndproxy/ipv6.hpp"
+
+namespace ndproxy::ndp {
+
+// Why a frame was not a solicitation we may act on. Each one is counted separately.
+enum class DropReason {
+    truncated,              // shorter than its headers or its payload length claims
+    not_ipv6,               // ethertype or IP version
+    not_icmpv6,             // next header is not ICMPv6 (extension headers included)
+    not_solicitation,       // another ICMPv6 type
+    hop_limit,              // §7.1.1: IP Hop Limit is not 255
+    bad_checksum,           // §7.1.1: ICMP checksum invalid
+    bad_code,               // §7.1.1: ICMP Code is not 0
+    too_short,              // §7.1.1: ICMP length below 24 octets
+    multicast_target,       // §7.1.1: Target Address is multicast
+    bad_option,             // §7.1.1: an option of length 0, or running past the end
+    dad_bad_destination,    // §7.1.1: unspecified source, not to a solicited-node group
+    dad_with_source_lladdr  // §7.1.1: unspecified source, with a source link-layer option
+};
+inline constexpr std::size_t kDropReasonCount = 12;
+std::string_view to_string(DropReason reason);
+
+struct Solicitation {
+    MacAddress ether_source;
+    Ipv6Address source;
+    Ipv6Address destination;
+    Ipv6Address target;
+    std::optional<MacAddress> source_lladdr;
+
+    // RFC 4862 §5.4.2: Duplicate Address Detection probes come from the unspecified address.
+    [[nodiscard]] bool is_dad() const { return source.is_unspecified(); }
+};
+
+using SolicitationOrDrop = std::variant<Solicitation, DropReason>;
+
+SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame);
+
+// Ethernet + IPv6 (hop limit 255, RFC 4861 §7.1) + the ICMPv6 message with its checksum set.
+std::vector<std::uint8_t> build_icmpv6_frame(const MacAddress& ether_source,
+                                             const MacAddress& ether_destination,
+                                             const Ipv6Address& source,
+                                             const Ipv6Address& destination,
+                                             std::span<const std::uint8_t> icmp);
+
+// RFC 2464 §7: 33:33 followed by the low 32 bits of the group.
+MacAddress multicast_mac(const Ipv6Address& group);
+
+// RFC 4443 §2.3: the ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1) and the message.
+std::uint16_t icmpv6_checksum(const Ipv6Address& source, const Ipv6Address& destination,
+                              std::span<const std::uint8_t> message);
+
+}  // namespace ndproxy::ndp

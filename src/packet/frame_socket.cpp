@@ -1,0 +1,140 @@
+#include "packet/frame_socket.hpp"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "ndproxy/log.hpp"
+
+namespace ndproxy {
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+// Classic BPF: pass only ICMPv6 Neighbor Solicitations (type 135) arriving on `ifindex`, in
+// IPv6 without extension headers; everything else stays in the kernel.
+std::vector<sock_filter> solicitation_filter(int ifindex) {
+    const auto index = static_cast<std::uint32_t>(ifindex);
+    return {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_IFINDEX)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, index, 0, 7),
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),  // ethertype
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),  // next header
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),  // ICMPv6 type
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+}
+
+void attach(int fd, std::vector<sock_filter> program) {
+    sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+        fail("SO_ATTACH_FILTER");
+    }
+}
+
+void all_multicast(int fd, int ifindex, int option) {
+    // Membership on the socket, not IFF_ALLMULTI on the interface: it goes away with us, and
+    // the administrator's own setting is never changed.
+    packet_mreq request{};
+    request.mr_ifindex = ifindex;
+    request.mr_type = PACKET_MR_ALLMULTI;
+    if (setsockopt(fd, SOL_PACKET, option, &request, sizeof(request)) < 0 &&
+        option == PACKET_ADD_MEMBERSHIP) {
+        fail("PACKET_ADD_MEMBERSHIP");
+    }
+}
+
+}  // namespace
+
+FrameSocket::FrameSocket()
+    // Protocol 0: the socket receives nothing until bound, so no frame slips past the filter.
+    : socket_(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)),
+      buffers_(kBatch) {
+    if (!socket_) {
+        fail("AF_PACKET socket");
+    }
+    const int one = 1;
+    // Our own answers and the host's solicitations are not for us to answer.
+    setsockopt(socket_.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+    attach(socket_.get(), solicitation_filter(0));
+}
+
+void FrameSocket::listen(int ifindex) {
+    if (ifindex == ifindex_) {
+        return;
+    }
+    if (ifindex_ != 0) {
+        all_multicast(socket_.get(), ifindex_, PACKET_DROP_MEMBERSHIP);
+    }
+    attach(socket_.get(), solicitation_filter(ifindex));
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = ifindex != 0 ? htons(ETH_P_IPV6) : 0;
+    address.sll_ifindex = ifindex;
+    if (::bind(socket_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
+        fail("AF_PACKET bind");
+    }
+    if (ifindex != 0) {
+        all_multicast(socket_.get(), ifindex, PACKET_ADD_MEMBERSHIP);
+    }
+    ifindex_ = ifindex;
+    // Frames queued under the old binding belong to a link we no longer serve.
+    read([](std::span<const std::uint8_t>) {});
+}
+
+void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>& sink) {
+    std::array<mmsghdr, kBatch> messages{};
+    std::array<iovec, kBatch> vectors{};
+    for (;;) {
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            vectors[i] = {buffers_[i].data(), kFrameBytes};
+            messages[i].msg_hdr = {};
+            messages[i].msg_hdr.msg_iov = &vectors[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int received = ::recvmmsg(socket_.get(), messages.data(), kBatch, 0, nullptr);
+        if (received <= 0) {
+            if (received < 0 && errno == EINTR) {
+                continue;
+            }
+            return;  // EAGAIN: drained
+        }
+        for (int i = 0; i < received; ++i) {
+            if (!(messages[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+                sink({buffers_[i].data(), messages[i].msg_len});
+            }
+        }
+        if (received < static_cast<int>(kBatch)) {
+            return;
+        }
+    }
+}
+
+bool FrameSocket::send(int ifindex, std::span<const std::uint8_t> frame) {
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ETH_P_IPV6);
+    address.sll_ifindex = ifindex;
+    address.sll_halen = ETH_ALEN;
+    std::memcpy(address.sll_addr, frame.data(), ETH_ALEN);
+    if (::sendto(socket_.get(), frame.data(), frame.size(), 0,
+                 reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
+        log::debug("sending a frame on ifindex {}: {}", ifindex, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+}  // namespace ndproxy

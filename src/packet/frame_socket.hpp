@@ -1,0 +1,34 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "ndproxy/unique_fd.hpp"
+
+namespace ndproxy {
+
+// An AF_PACKET socket that sees the Neighbor Solicitations on one link, whatever their
+// destination group. A raw ICMPv6 socket only sees solicitations for groups the host has
+// joined, which for targets the host knows nothing about it has not; hence frames.
+class FrameSocket {
+public:
+    FrameSocket();  // throws std::system_error (needs CAP_NET_RAW)
+
+    [[nodiscard]] int fd() const { return socket_.get(); }
+    void listen(int ifindex);
+    void read(const std::function<void(std::span<const std::uint8_t>)>& sink);
+    bool send(int ifindex, std::span<const std::uint8_t> frame);
+
+private:
+    static constexpr std::size_t kBatch = 32;
+    static constexpr std::size_t kFrameBytes = 1600;
+
+    UniqueFd socket_;
+    int ifindex_ = 0;
+    std::vector<std::array<std::uint8_t, kFrameBytes>> buffers_;
+};
+
+}  // namespace ndproxy

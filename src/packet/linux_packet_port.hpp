@@ -1,0 +1,34 @@
+#pragma once
+
+#include "packet/frame_socket.hpp"
+#include "packet/icmpv6_socket.hpp"
+#include "packet/packet_port.hpp"
+
+namespace ndproxy {
+
+class LinuxPacketPort final : public PacketPort {
+public:
+    [[nodiscard]] int fd() const override { return icmp_.fd(); }
+    bool send(int ifindex, const Ipv6Address& destination,
+              std::span<const std::uint8_t> icmp) override {
+        return icmp_.send(ifindex, destination, icmp);
+    }
+    std::vector<ReceivedAdvertisement> read_advertisements() override {
+        return icmp_.read_advertisements();
+    }
+
+    [[nodiscard]] int frame_fd() const override { return frames_.fd(); }
+    void listen_for_solicitations(int ifindex) override { frames_.listen(ifindex); }
+    void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {
+        frames_.read(sink);
+    }
+    bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
+        return frames_.send(ifindex, frame);
+    }
+
+private:
+    Icmpv6Socket icmp_;
+    FrameSocket frames_;
+};
+
+}  // namespace ndproxy
