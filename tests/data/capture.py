@@ -20,14 +20,17 @@ import datetime
 import os
 import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 OUT = os.path.abspath(sys.argv[-1] if len(sys.argv) > 1 and not sys.argv[-1].startswith("-") else
                       os.path.dirname(os.path.abspath(__file__)))
+TMP = ""  # scratch directory, made once inside the namespace
 RTMGRP = 0x1 | 0x4 | 0x100  # RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV6_IFADDR
 NAMES = {2: "NLMSG_ERROR", 3: "NLMSG_DONE", 16: "RTM_NEWLINK", 17: "RTM_DELLINK",
          18: "RTM_GETLINK", 20: "RTM_NEWADDR", 21: "RTM_DELADDR", 28: "RTM_NEWNEIGH",
@@ -133,7 +136,7 @@ class Netlink:
 
     def run(self, cmd):
         self.drain()
-        log = "/tmp/capture-strace.log"
+        log = os.path.join(TMP, "strace.log")
         subprocess.run(["strace", "-f", "-o", log, "-e", "trace=sendmsg,recvmsg,sendto,recvfrom",
                         "-e", "write=all", "-e", "read=all"] + cmd.split(), check=False)
         io = strace_io(log)
@@ -151,7 +154,8 @@ class Netlink:
                               "received": "reply iproute2 received (strace -e read=all)",
                               "notification": "kernel notification read from an rtnetlink "
                                               "socket bound to RTMGRP_LINK|NEIGH|IPV6_IFADDR"}
-                    notes = [what, f"source: {source[direction]}", f"command: {cmd}",
+                    notes = [what, f"source: {source[direction]} (no nlmon: CONFIG_NLMON "
+                                   "is unset on the capture kernel)", f"command: {cmd}",
                              f"namespace ifindex: {self.ifindexes}", provenance()]
                     notes += [f"decoded: {describe(m)}" for _, m in messages(data)]
                     write_hex(name, data, notes)
@@ -242,7 +246,7 @@ def capture_ndp():
     sh(f"{a}sysctl -qw net.ipv6.neigh.va.delay_first_probe_time=1")
     sh(f"{b}sysctl -qw net.ipv6.conf.vb.ndisc_notify=1")
     sh(f"{a}ip link set va up")
-    pcap = "/tmp/capture-ndp.pcap"
+    pcap = os.path.join(TMP, "ndp.pcap")
     tcpdump = subprocess.Popen((a + "tcpdump -i va -U -w " + pcap +
                                 " icmp6 and (ip6[40] == 135 or ip6[40] == 136)").split(),
                                stderr=subprocess.DEVNULL)
@@ -313,8 +317,13 @@ def main():
     if f"--outer={outer}" in sys.argv:
         sys.exit("not in an isolated network namespace; refusing")
     sh("mount -t tmpfs tmpfs /run")
-    capture_netlink()
-    capture_ndp()
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="ndproxy-capture-")
+    try:
+        capture_netlink()
+        capture_ndp()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 if __name__ == "__main__":
