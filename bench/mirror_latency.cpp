@@ -108,11 +108,10 @@ int main(int argc, char* argv[]) {
         address.bytes[14] = static_cast<std::uint8_t>(i >> 8);
         address.bytes[15] = static_cast<std::uint8_t>(i);
         char buffer[MNL_SOCKET_BUFFER_SIZE];
-        nlmsghdr* add = neighbour_message(buffer, RTM_NEWNEIGH,
-                                          NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, internal, 0,
-                                          address);
-        const std::uint8_t mac[6] = {0x02, 0xbe, 0, 0, static_cast<std::uint8_t>(i >> 8),
-                                     static_cast<std::uint8_t>(i)};
+        nlmsghdr* add = neighbour_message(
+            buffer, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, internal, 0, address);
+        const std::uint8_t mac[6] = {
+            0x02, 0xbe, 0, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
         mnl_attr_put(add, NDA_LLADDR, 6, mac);
         const auto start = Clock::now();
         if (const auto [type, error] = socket.exchange(add); error != 0) {

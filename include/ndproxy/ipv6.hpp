@@ -22,7 +22,9 @@ struct Ipv6Address {
 
     [[nodiscard]] bool is_unspecified() const;
     [[nodiscard]] bool is_multicast() const { return bytes[0] == 0xff; }
-    [[nodiscard]] bool is_link_local() const { return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
+    [[nodiscard]] bool is_link_local() const {
+        return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
+    }
     [[nodiscard]] bool is_loopback() const;
     // RFC 4291 §2.4: everything that is not unspecified, loopback, multicast or link-local.
     // Unique local addresses (fc00::/7) count too: operators route them to VMs the same way.
@@ -53,8 +55,7 @@ struct Ipv6Prefix {
     auto operator<=>(const Ipv6Prefix&) const = default;
 };
 
-inline constexpr Ipv6Address kAllNodes{
-    {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}};
+inline constexpr Ipv6Address kAllNodes{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01}};
 
 }  // namespace ndproxy
 

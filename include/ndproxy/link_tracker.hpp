@@ -28,7 +28,7 @@ public:
     LinkTracker(std::string external, const std::vector<std::string>& internal);
 
     struct Change {
-        bool relevant = false;          // a configured link appeared, vanished or changed
+        bool relevant = false;           // a configured link appeared, vanished or changed
         std::vector<int> internal_gone;  // ifindexes of internal links that no longer count
     };
     Change apply(const LinkUpdate& update);

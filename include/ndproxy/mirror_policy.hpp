@@ -145,8 +145,7 @@ private:
     void install(MirrorEntry& entry, TimePoint now, Actions& out);
     void start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out);
     void withdraw(const Ipv6Address& address, Actions& out);
-    void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now,
-                           Actions& out);
+    void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now, Actions& out);
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     void reschedule(MirrorEntry& entry);
 

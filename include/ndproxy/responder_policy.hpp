@@ -122,7 +122,7 @@ private:
     const MirrorPolicy& mirror_;
     std::unordered_map<Ipv6Address, Verification> verifications_;
     std::set<std::pair<TimePoint, Ipv6Address>> verification_deadlines_;
-    std::unordered_map<Ipv6Address, TimePoint> negative_;  // target -> expiry
+    std::unordered_map<Ipv6Address, TimePoint> negative_;           // target -> expiry
     std::deque<std::pair<TimePoint, Ipv6Address>> negative_order_;  // oldest first
     // A fixed table of token buckets indexed by a hash of the source: memory stays constant
     // however many sources a flood forges; colliding sources share a rate.

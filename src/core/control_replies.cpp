@@ -5,7 +5,9 @@
 namespace ndproxy::control {
 namespace {
 
-double seconds(Duration duration) { return std::chrono::duration<double>(duration).count(); }
+double seconds(Duration duration) {
+    return std::chrono::duration<double>(duration).count();
+}
 
 nlohmann::json link_json(const TrackedLink& link) {
     nlohmann::json json{{"name", link.name}, {"up", link.up}};
@@ -39,8 +41,8 @@ nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
         list.push_back({
             {"address", entry->address.to_string()},
             {"interface", link ? nlohmann::json(link->name) : nlohmann::json(nullptr)},
-            {"lladdr", entry->lladdr ? nlohmann::json(entry->lladdr->to_string())
-                                     : nlohmann::json(nullptr)},
+            {"lladdr",
+             entry->lladdr ? nlohmann::json(entry->lladdr->to_string()) : nlohmann::json(nullptr)},
             {"state", entry_state(*entry)},
             {"origin", to_string(entry->origin)},
             {"kernel", entry->in_kernel},
@@ -97,8 +99,7 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
     };
 }
 
-nlohmann::json status_payload(const MirrorService& service, const Config& config,
-                              Duration uptime) {
+nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime) {
     nlohmann::json internal = nlohmann::json::array();
     for (const TrackedLink& link : service.links().internal()) {
         internal.push_back(link_json(link));

@@ -11,8 +11,7 @@ namespace ndproxy::control {
 // The payloads of the replies, as documented in include/ndproxy/control_protocol.hpp.
 nlohmann::json list_payload(const MirrorService& service, TimePoint now);
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder);
-nlohmann::json status_payload(const MirrorService& service, const Config& config,
-                              Duration uptime);
+nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime);
 // One line for sd_notify STATUS=.
 std::string status_line(const MirrorService& service);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <random>
 
 namespace ndproxy {
 
@@ -124,12 +125,29 @@ std::string Ipv6Prefix::to_string() const {
 
 }  // namespace ndproxy
 
+namespace {
+
+// The splitmix64 finaliser: every input bit affects every output bit, so addresses that differ
+// only in their last octet (the common case inside one /64) spread over all buckets.
+std::uint64_t mix(std::uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+// Keyed per process, so that a flood of chosen addresses (RFC 6583) cannot aim at one bucket.
+const std::uint64_t hash_key =
+    std::random_device{}() * 0x9e3779b97f4a7c15ULL + std::random_device{}();
+
+}  // namespace
+
 std::size_t std::hash<ndproxy::Ipv6Address>::operator()(
     const ndproxy::Ipv6Address& a) const noexcept {
     std::uint64_t high = 0;
     std::uint64_t low = 0;
     std::memcpy(&high, a.bytes.data(), 8);
     std::memcpy(&low, a.bytes.data() + 8, 8);
-    // The low 64 bits (interface identifiers) carry nearly all the entropy inside one /64.
-    return std::hash<std::uint64_t>{}(low ^ (high * 0x9e3779b97f4a7c15ULL));
+    return mix(low ^ mix(high ^ hash_key));
 }

@@ -84,7 +84,9 @@ LinkTracker::Change LinkTracker::rebuild(const std::vector<LinkUpdate>& links) {
     return change;
 }
 
-bool LinkTracker::is_internal(int ifindex) const { return internal_by_index(ifindex) != nullptr; }
+bool LinkTracker::is_internal(int ifindex) const {
+    return internal_by_index(ifindex) != nullptr;
+}
 
 const TrackedLink* LinkTracker::internal_by_index(int ifindex) const {
     if (ifindex <= 0) {

@@ -12,18 +12,26 @@ const bool to_journal = std::getenv("JOURNAL_STREAM") != nullptr;
 
 int syslog_priority(LogLevel level) {
     switch (level) {
-        case LogLevel::error: return 3;
-        case LogLevel::warn: return 4;
-        case LogLevel::info: return 6;
-        case LogLevel::debug: return 7;
+        case LogLevel::error:
+            return 3;
+        case LogLevel::warn:
+            return 4;
+        case LogLevel::info:
+            return 6;
+        case LogLevel::debug:
+            return 7;
     }
     return 6;
 }
 }  // namespace
 
-void set_level(LogLevel level) { current_level = level; }
+void set_level(LogLevel level) {
+    current_level = level;
+}
 
-bool enabled(LogLevel level) { return static_cast<int>(level) <= static_cast<int>(current_level); }
+bool enabled(LogLevel level) {
+    return static_cast<int>(level) <= static_cast<int>(current_level);
+}
 
 void write(LogLevel level, std::string_view message) {
     if (to_journal) {

@@ -10,28 +10,41 @@ namespace {
 constexpr std::uint16_t kLiveStates =
     nud::reachable | nud::stale | nud::delay | nud::probe | nud::permanent | nud::noarp;
 
-bool vouches_alive(std::uint16_t state) { return (state & kLiveStates) != 0; }
+bool vouches_alive(std::uint16_t state) {
+    return (state & kLiveStates) != 0;
+}
 
 }  // namespace
 
 std::string_view to_string(Origin origin) {
     switch (origin) {
-        case Origin::mirror: return "mirror";
-        case Origin::responder: return "responder";
-        case Origin::verified: return "verified";
+        case Origin::mirror:
+            return "mirror";
+        case Origin::responder:
+            return "responder";
+        case Origin::verified:
+            return "verified";
     }
     return "mirror";
 }
 
 std::string_view nud_state_name(std::uint16_t state) {
-    if (state & nud::permanent) return "permanent";
-    if (state & nud::noarp) return "noarp";
-    if (state & nud::reachable) return "reachable";
-    if (state & nud::stale) return "stale";
-    if (state & nud::delay) return "delay";
-    if (state & nud::probe) return "probe";
-    if (state & nud::failed) return "failed";
-    if (state & nud::incomplete) return "incomplete";
+    if (state & nud::permanent)
+        return "permanent";
+    if (state & nud::noarp)
+        return "noarp";
+    if (state & nud::reachable)
+        return "reachable";
+    if (state & nud::stale)
+        return "stale";
+    if (state & nud::delay)
+        return "delay";
+    if (state & nud::probe)
+        return "probe";
+    if (state & nud::failed)
+        return "failed";
+    if (state & nud::incomplete)
+        return "incomplete";
     return "none";
 }
 
@@ -279,8 +292,7 @@ MirrorEntry& MirrorPolicy::upsert(const Ipv6Address& address, TimePoint now) {
 }
 
 void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
-                             const std::optional<MacAddress>& lladdr, TimePoint now,
-                             Actions& out) {
+                             const std::optional<MacAddress>& lladdr, TimePoint now, Actions& out) {
     entry.ifindex = ifindex;
     if (lladdr) {
         entry.lladdr = lladdr;

@@ -132,7 +132,9 @@ void MirrorService::adopt_verified(int ifindex, const Ipv6Address& address,
     execute(policy_.on_verified(ifindex, address, lladdr, now));
 }
 
-void MirrorService::probe(const Ipv6Address& address) { send_probe(action::Probe{address, 0}); }
+void MirrorService::probe(const Ipv6Address& address) {
+    send_probe(action::Probe{address, 0});
+}
 
 std::optional<Ipv6Address> MirrorService::external_link_local() const {
     const int external = links_.external().ifindex;
@@ -153,7 +155,9 @@ void MirrorService::note_address(const AddressUpdate& update) {
     }
 }
 
-void MirrorService::on_timer(TimePoint now) { execute(policy_.on_timer(now)); }
+void MirrorService::on_timer(TimePoint now) {
+    execute(policy_.on_timer(now));
+}
 
 void MirrorService::refresh_proxy_table(TimePoint now) {
     if (links_.external().present()) {
@@ -161,7 +165,9 @@ void MirrorService::refresh_proxy_table(TimePoint now) {
     }
 }
 
-void MirrorService::withdraw_all() { execute(policy_.withdraw_all()); }
+void MirrorService::withdraw_all() {
+    execute(policy_.withdraw_all());
+}
 
 void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
     if (settings.external != settings_.external) {

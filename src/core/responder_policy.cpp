@@ -6,16 +6,26 @@ namespace ndproxy {
 
 std::string_view to_string(Outcome outcome) {
     switch (outcome) {
-        case Outcome::answered: return "answered";
-        case Outcome::verifying: return "verifying";
-        case Outcome::kernel_answers: return "kernel_answers";
-        case Outcome::own_address: return "own_address";
-        case Outcome::out_of_scope: return "out_of_scope";
-        case Outcome::unknown_target: return "unknown_target";
-        case Outcome::negative_cached: return "negative_cached";
-        case Outcome::verification_limit: return "verification_limit";
-        case Outcome::rate_limited: return "rate_limited";
-        case Outcome::mode_off: return "mode_off";
+        case Outcome::answered:
+            return "answered";
+        case Outcome::verifying:
+            return "verifying";
+        case Outcome::kernel_answers:
+            return "kernel_answers";
+        case Outcome::own_address:
+            return "own_address";
+        case Outcome::out_of_scope:
+            return "out_of_scope";
+        case Outcome::unknown_target:
+            return "unknown_target";
+        case Outcome::negative_cached:
+            return "negative_cached";
+        case Outcome::verification_limit:
+            return "verification_limit";
+        case Outcome::rate_limited:
+            return "rate_limited";
+        case Outcome::mode_off:
+            return "mode_off";
     }
     return "unknown";
 }
@@ -39,8 +49,8 @@ bool ResponderPolicy::in_scope(const Ipv6Address& target) const {
                        [&](const Ipv6Prefix& prefix) { return prefix.contains(target); });
 }
 
-ResponderDecision ResponderPolicy::on_solicitation(const Requester& from,
-                                                   const Ipv6Address& target, TimePoint now) {
+ResponderDecision ResponderPolicy::on_solicitation(const Requester& from, const Ipv6Address& target,
+                                                   TimePoint now) {
     if (settings_.mode == ResponderMode::off) {
         return {Outcome::mode_off, {}};
     }

@@ -45,11 +45,13 @@ void ResponderService::on_advertisement(const ReceivedAdvertisement& received, T
     }
     // The router is waiting: answer first, then mirror (a kernel entry takes ~30 µs more).
     execute(resolved.actions);
-    mirror_.adopt_verified(received.ifindex, received.advert.target,
-                           received.advert.target_lladdr, now);
+    mirror_.adopt_verified(received.ifindex, received.advert.target, received.advert.target_lladdr,
+                           now);
 }
 
-void ResponderService::on_timer(TimePoint now) { execute(policy_.on_timer(now)); }
+void ResponderService::on_timer(TimePoint now) {
+    execute(policy_.on_timer(now));
+}
 
 void ResponderService::execute(const std::vector<ResponderAction>& actions) {
     for (const ResponderAction& action : actions) {

@@ -30,8 +30,7 @@ struct ResponderStats {
 // hands over, answers with whole frames, and verifies unknown targets through the mirror.
 class ResponderService {
 public:
-    ResponderService(ResponderServiceSettings settings, MirrorService& mirror,
-                     PacketPort& packets);
+    ResponderService(ResponderServiceSettings settings, MirrorService& mirror, PacketPort& packets);
 
     void on_frames_readable(TimePoint now);
     void handle_frame(std::span<const std::uint8_t> frame, TimePoint now);

@@ -7,14 +7,19 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "ctl/control_client.hpp"
+#include "ctl/kernel_table.hpp"
+#include "ctl/kernel_view.hpp"
 #include "ctl/render.hpp"
 #include "ndproxy/config.hpp"
 
@@ -36,6 +41,8 @@ struct Invocation {
     std::string socket_path = ndproxy::kDefaultControlSocket;
     std::string command;
     bool json = false;
+    bool kernel = false;      // list --kernel
+    bool prometheus = false;  // stats --prometheus
 };
 
 po::options_description visible_options() {
@@ -45,6 +52,10 @@ po::options_description visible_options() {
         ("socket", po::value<std::string>()->value_name("PATH"),
          "the daemon's control socket (default /run/ndproxyd/control.sock)")
         ("json", po::bool_switch(), "print the answer as one JSON document (list, stats, status)")
+        ("kernel", po::bool_switch(),
+         "list: read the kernel's proxy table directly instead of asking the daemon")
+        ("prometheus", po::bool_switch(),
+         "stats: print the counters in Prometheus text format (node_exporter textfile collector)")
         ("help,h", po::bool_switch(), "print this help and exit")
         ("version,V", po::bool_switch(), "print the version and exit");
     // clang-format on
@@ -54,10 +65,14 @@ po::options_description visible_options() {
 std::string help_text() {
     std::ostringstream text;
     text << "Usage: ndproxyctl [--socket PATH] COMMAND [--json]\n"
+            "       ndproxyctl [--socket PATH] list --kernel [--json]\n"
+            "       ndproxyctl [--socket PATH] stats --prometheus\n"
             "\n"
             "Commands:\n"
             "  list     proxy entries: address, internal interface, lladdr, state, origin,\n"
             "           kernel entry present, age\n"
+            "           --kernel: the kernel's proxy table, read directly (no daemon needed),\n"
+            "           ndproxyd's entries marked and cross-checked with the daemon if it runs\n"
             "  stats    counters: neighbours, entries, solicitations, drops by reason, errors\n"
             "  status   interfaces, prefixes, modes, uptime, entry count\n"
             "  resync   make the daemon re-read the kernel's tables now\n"
@@ -97,6 +112,8 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
         invocation.socket_path = values["socket"].as<std::string>();
     }
     invocation.json = values["json"].as<bool>();
+    invocation.kernel = values["kernel"].as<bool>();
+    invocation.prometheus = values["prometheus"].as<bool>();
     if (!values.count("command")) {
         throw UsageError("missing command (list, stats, status or resync)");
     }
@@ -114,6 +131,15 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     if (invocation.json && invocation.command == "resync") {
         throw UsageError("--json does not apply to resync");
     }
+    if (invocation.kernel && invocation.command != "list") {
+        throw UsageError("--kernel applies only to list");
+    }
+    if (invocation.prometheus && invocation.command != "stats") {
+        throw UsageError("--prometheus applies only to stats");
+    }
+    if (invocation.prometheus && invocation.json) {
+        throw UsageError("--prometheus and --json exclude each other");
+    }
     return invocation;
 }
 
@@ -124,6 +150,9 @@ std::string render(const Invocation& invocation, const nlohmann::json& payload) 
     if (invocation.json) {
         return ctl::render_json(payload);
     }
+    if (invocation.prometheus) {
+        return ctl::render_prometheus(payload);
+    }
     if (invocation.command == "list") {
         return ctl::render_list(payload);
     }
@@ -131,6 +160,73 @@ std::string render(const Invocation& invocation, const nlohmann::json& payload) 
         return ctl::render_stats(payload);
     }
     return ctl::render_status(payload);
+}
+
+// What the daemon says, for list --kernel's cross-check; nullopt (and `why`) if it cannot be asked.
+std::optional<ctl::DaemonView> ask_daemon(const std::string& socket_path, std::string& why) {
+    try {
+        ctl::DaemonView view;
+        const nlohmann::json status = ctl::send_command(socket_path, "status");
+        if (status.contains("external") && status["external"].is_object() &&
+            status["external"].value("name", nlohmann::json()).is_string()) {
+            view.external = status["external"]["name"].get<std::string>();
+        }
+        view.list = ctl::send_command(socket_path, "list");
+        return view;
+    } catch (const ctl::ControlError& error) {
+        why = error.what();
+        return std::nullopt;
+    }
+}
+
+void write_stdout(const std::string& text) {
+    fmt::print("{}", text);
+    // A full disk or closed pipe must not look like success to a script.
+    if (std::fflush(stdout) != 0) {
+        throw std::runtime_error("cannot write the output");
+    }
+}
+
+int list_kernel(const Invocation& invocation) {
+    std::string why;
+    std::optional<ctl::DaemonView> daemon = ask_daemon(invocation.socket_path, why);
+    nlohmann::json view = ctl::kernel_view(ctl::read_kernel_proxy_table(), daemon);
+    if (daemon && !view["warnings"].empty()) {
+        // The two tables are read one after the other, and an entry added or withdrawn in
+        // between looks like a mismatch; one that is still there a moment later is real.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        daemon = ask_daemon(invocation.socket_path, why);
+        view = ctl::kernel_view(ctl::read_kernel_proxy_table(), daemon);
+    }
+    if (invocation.json) {
+        if (!daemon) {
+            view["daemon_error"] = why;
+        }
+        write_stdout(ctl::render_json(view));
+        return 0;
+    }
+    write_stdout(ctl::render_kernel_list(view));
+    if (!daemon) {
+        fmt::print(stderr, "ndproxyctl: no cross-check with the daemon: {}\n", why);
+    }
+    for (const auto& warning : view["warnings"]) {
+        fmt::print(stderr, "ndproxyctl: warning: {}\n", warning.get<std::string>());
+    }
+    return 0;
+}
+
+// The stats, with the entry gauges from "status" added where the daemon's stats lack them.
+nlohmann::json prometheus_stats(const std::string& socket_path) {
+    nlohmann::json stats = ctl::send_command(socket_path, "stats");
+    if (stats.is_object() && (!stats.contains("entries") || !stats.contains("kernel_entries"))) {
+        const nlohmann::json status = ctl::send_command(socket_path, "status");
+        for (const char* gauge : {"entries", "kernel_entries"}) {
+            if (!stats.contains(gauge) && status.is_object() && status.contains(gauge)) {
+                stats[gauge] = status[gauge];
+            }
+        }
+    }
+    return stats;
 }
 
 int run(int argc, const char* const argv[]) {
@@ -145,12 +241,13 @@ int run(int argc, const char* const argv[]) {
         case Invocation::Action::run:
             break;
     }
-    const nlohmann::json payload = ctl::send_command(invocation.socket_path, invocation.command);
-    fmt::print("{}", render(invocation, payload));
-    // A full disk or closed pipe must not look like success to a script.
-    if (std::fflush(stdout) != 0) {
-        throw std::runtime_error("cannot write the output");
+    if (invocation.kernel) {
+        return list_kernel(invocation);
     }
+    const nlohmann::json payload =
+        invocation.prometheus ? prometheus_stats(invocation.socket_path)
+                              : ctl::send_command(invocation.socket_path, invocation.command);
+    write_stdout(render(invocation, payload));
     return 0;
 }
 

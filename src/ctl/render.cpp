@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,33 @@ constexpr std::array<std::string_view, 14> kCounterOrder{
     "announcements_sent", "ns_received",   "ns_answered",       "verifications", "resyncs",
     "netlink_overflows",  "proxy_repairs", "kernel_errors",     "send_errors"};
 constexpr std::string_view kDropCounters = "ns_dropped";
+
+// HELP texts of the Prometheus families; a counter a newer daemon adds gets a generic one.
+struct MetricHelp {
+    std::string_view name;
+    std::string_view help;
+};
+constexpr auto kCounterHelp = std::to_array<MetricHelp>({
+    {"neighbours_seen", "Neighbour events about eligible addresses on the internal interfaces."},
+    {"entries_added", "Proxy entries installed in the kernel."},
+    {"entries_withdrawn", "Proxy entries withdrawn after their address was confirmed gone."},
+    {"probes_sent", "Neighbor Solicitations sent on the internal side to confirm an address."},
+    {"probe_answers", "Answers to those solicitations."},
+    {"announcements_sent", "Unsolicited Neighbor Advertisements sent on the external link."},
+    {"ns_received", "Neighbor Solicitations received by the responder."},
+    {"ns_answered", "Neighbor Solicitations the responder answered."},
+    {"verifications", "Unknown targets solicited on the internal side before answering."},
+    {"resyncs", "Full resynchronisations from a fresh kernel dump."},
+    {"netlink_overflows", "Netlink event socket overflows (ENOBUFS), each followed by a resync."},
+    {"proxy_repairs", "Owned proxy entries put back after they vanished from the kernel."},
+    {"kernel_errors", "Netlink requests the kernel refused."},
+    {"send_errors", "Packets that could not be sent."},
+});
+// Values in "stats" that are levels, not running totals.
+constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
+    {"entries", "Addresses the daemon currently proxies."},
+    {"kernel_entries", "Of those, the ones with a proxy entry in the kernel."},
+});
 
 const json* member(const json& object, std::string_view key) {
     if (!object.is_object()) {
@@ -88,6 +116,55 @@ std::string describe_interface(const json& interface) {
     const json* up = member(interface, "up");
     const bool is_up = up != nullptr && up->is_boolean() && up->get<bool>();
     return fmt::format("{} (ifindex {}, {})", name, text_of(ifindex), is_up ? "up" : "down");
+}
+
+std::string_view help_of(std::span<const MetricHelp> table, std::string_view name) {
+    const auto found = std::find_if(table.begin(), table.end(),
+                                    [&](const MetricHelp& metric) { return metric.name == name; });
+    return found == table.end() ? std::string_view() : found->help;
+}
+
+// Prometheus metric names are [a-zA-Z_:][a-zA-Z0-9_:]*; the daemon's counter names already are,
+// this only keeps a surprising one from breaking the whole file for the collector.
+std::string metric_name(std::string_view name) {
+    std::string result;
+    for (const char c : name) {
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        result += ok ? c : '_';
+    }
+    return result;
+}
+
+// Escapes a label value (backslash, double quote, newline), as the exposition format requires.
+std::string label_value(std::string_view value) {
+    std::string result;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') {
+            result += '\\';
+            result += c;
+        } else if (c == '\n') {
+            result += "\\n";
+        } else {
+            result += c;
+        }
+    }
+    return result;
+}
+
+// A sample value, or nothing for what is not a non-negative number.
+std::optional<std::string> sample_value(const json& value) {
+    if (value.is_number_unsigned()) {
+        return fmt::format("{}", value.get<std::uint64_t>());
+    }
+    if (value.is_number() && value.get<double>() >= 0) {
+        return fmt::format("{}", value.get<double>());
+    }
+    return std::nullopt;
+}
+
+std::string metric_family(std::string_view name, std::string_view type, std::string_view help) {
+    return fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
 }
 
 }  // namespace
@@ -206,6 +283,76 @@ std::string render_status(const json& status) {
     lines.push_back({"entries:", fmt::format("{} ({} in the kernel)", text_of(status, "entries"),
                                              text_of(status, "kernel_entries"))});
     return render_table(lines);
+}
+
+}  // namespace ndproxy::ctl
+
+namespace ndproxy::ctl {
+
+std::string render_kernel_list(const json& view) {
+    std::vector<std::array<std::string, 5>> table{
+        {"ADDRESS", "INTERFACE", "PROTO", "OWNER", "DAEMON"}};
+    if (const json* entries = member(view, "entries"); entries && entries->is_array()) {
+        for (const json& entry : *entries) {
+            const json* owned = member(entry, "owned");
+            const bool is_owned = owned != nullptr && owned->is_boolean() && owned->get<bool>();
+            table.push_back({text_of(entry, "address"), text_of(entry, "interface"),
+                             text_of(entry, "protocol"), is_owned ? "ndproxyd" : "admin",
+                             text_of(entry, "daemon")});
+        }
+    }
+    return render_table(table);
+}
+
+std::string render_prometheus(const json& stats) {
+    if (!stats.is_object()) {
+        return {};
+    }
+    std::string text;
+    const auto add_counter = [&](std::string_view name, const json& value) {
+        const auto sample = sample_value(value);
+        if (!sample) {
+            return;
+        }
+        std::string_view help = help_of(kCounterHelp, name);
+        const std::string metric = fmt::format("ndproxyd_{}_total", metric_name(name));
+        const std::string generic = fmt::format("ndproxyd counter {}.", metric_name(name));
+        text += metric_family(metric, "counter", help.empty() ? generic : help);
+        text += fmt::format("{} {}\n", metric, *sample);
+    };
+    for (const MetricHelp& counter : kCounterHelp) {
+        if (const json* value = member(stats, counter.name)) {
+            add_counter(counter.name, *value);
+        }
+    }
+    for (const auto& [name, value] : stats.items()) {
+        const bool special = name == kDropCounters || !help_of(kCounterHelp, name).empty() ||
+                             !help_of(kGaugeHelp, name).empty();
+        if (!special) {
+            add_counter(name, value);
+        }
+    }
+    // Always present, even with no drops yet, so that a dashboard's query finds the family.
+    text += metric_family("ndproxyd_ns_dropped_total", "counter",
+                          "Neighbor Solicitations dropped, by reason.");
+    if (const json* drops = member(stats, kDropCounters); drops && drops->is_object()) {
+        for (const auto& [reason, count] : drops->items()) {
+            if (const auto sample = sample_value(count)) {
+                text += fmt::format("ndproxyd_ns_dropped_total{{reason=\"{}\"}} {}\n",
+                                    label_value(reason), *sample);
+            }
+        }
+    }
+    for (const MetricHelp& gauge : kGaugeHelp) {
+        const json* value = member(stats, gauge.name);
+        const auto sample = value ? sample_value(*value) : std::nullopt;
+        if (sample) {
+            const std::string metric = fmt::format("ndproxyd_{}", gauge.name);
+            text += metric_family(metric, "gauge", gauge.help);
+            text += fmt::format("{} {}\n", metric, *sample);
+        }
+    }
+    return text;
 }
 
 }  // namespace ndproxy::ctl

@@ -23,6 +23,17 @@ std::string render_stats(const nlohmann::json& stats);
 // The "status" object as aligned "key: value" lines.
 std::string render_status(const nlohmann::json& status);
 
+// The document kernel_view() builds (ctl/kernel_view.hpp) as aligned columns
+// ADDRESS INTERFACE PROTO OWNER DAEMON; OWNER is "ndproxyd" for entries carrying its protocol tag,
+// "admin" for the rest. The warnings are not part of it: ndproxyctl prints them to stderr.
+std::string render_kernel_list(const nlohmann::json& view);
+
+// The "stats" object in the Prometheus text exposition format, for node_exporter's textfile
+// collector: ndproxyd_NAME_total counters, ndproxyd_ns_dropped_total{reason="..."}, and the
+// gauges ndproxyd_entries and ndproxyd_kernel_entries, each family with HELP and TYPE lines.
+// Values that are not non-negative numbers are left out.
+std::string render_prometheus(const nlohmann::json& stats);
+
 // A number of seconds the way an operator reads it: 12s, 5m03s, 2h10m, 3d04h; "-" if not a
 // non-negative number.
 std::string format_age(const nlohmann::json& seconds);

@@ -33,7 +33,7 @@ UniqueFd listen_on(const std::string& path) {
         std::filesystem::create_directories(parent, ignored);
     }
     // A socket file left by a daemon that died is in the way; anything else is not ours.
-    struct stat existing{};
+    struct stat existing {};
     if (::lstat(path.c_str(), &existing) == 0 && S_ISSOCK(existing.st_mode)) {
         ::unlink(path.c_str());
     }

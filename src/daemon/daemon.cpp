@@ -80,8 +80,8 @@ Daemon::Daemon(CommandLine startup)
 }
 
 int Daemon::run() {
-    log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION,
-              config_.external, fmt::join(config_.internal, ", "),
+    log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION, config_.external,
+              fmt::join(config_.internal, ", "),
               config_.dry_run ? " (dry run: nothing will be changed)" : "");
     service_.full_resync(Clock::now());
     arm_wakeup();
@@ -105,8 +105,8 @@ void Daemon::arm_wakeup() {
     const auto mirror = service_.next_wakeup();
     const auto responder = responder_.next_wakeup();
     if (mirror || responder) {
-        wakeup_.arm_at(std::min(mirror.value_or(TimePoint::max()),
-                                responder.value_or(TimePoint::max())));
+        wakeup_.arm_at(
+            std::min(mirror.value_or(TimePoint::max()), responder.value_or(TimePoint::max())));
     } else {
         wakeup_.disarm();
     }

@@ -4,11 +4,11 @@
 #include <optional>
 
 #include "core/mirror_service.hpp"
+#include "core/responder_service.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/event_loop.hpp"
 #include "kernel/netlink_kernel.hpp"
 #include "ndproxy/config.hpp"
-#include "core/responder_service.hpp"
 #include "packet/linux_packet_port.hpp"
 
 namespace ndproxy {

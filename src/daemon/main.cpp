@@ -20,7 +20,8 @@ int main(int argc, char* argv[]) {
         case CommandLine::Action::print_version:
             fmt::print("{}", command_line.text);
             return 0;
-        case CommandLine::Action::run: break;
+        case CommandLine::Action::run:
+            break;
     }
     if (command_line.config.check_config) {
         fmt::print("ndproxyd: configuration is valid\n");

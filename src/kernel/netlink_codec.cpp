@@ -32,7 +32,9 @@ struct AttributeTable {
         }
         return MNL_CB_OK;
     }
-    [[nodiscard]] const nlattr* get(unsigned type) const { return type <= N ? slots[type] : nullptr; }
+    [[nodiscard]] const nlattr* get(unsigned type) const {
+        return type <= N ? slots[type] : nullptr;
+    }
 };
 
 // Collects the attributes after a family header of `header_size` bytes. Not mnl_attr_parse:
@@ -170,12 +172,16 @@ std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes) {
     }
     switch (nlh->nlmsg_type) {
         case RTM_NEWNEIGH:
-        case RTM_DELNEIGH: return parse_neighbour(nlh);
+        case RTM_DELNEIGH:
+            return parse_neighbour(nlh);
         case RTM_NEWLINK:
-        case RTM_DELLINK: return parse_link(nlh);
+        case RTM_DELLINK:
+            return parse_link(nlh);
         case RTM_NEWADDR:
-        case RTM_DELADDR: return parse_address(nlh);
-        default: return std::nullopt;
+        case RTM_DELADDR:
+            return parse_address(nlh);
+        default:
+            return std::nullopt;
     }
 }
 

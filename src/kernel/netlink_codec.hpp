@@ -21,7 +21,7 @@ struct Message {
     std::uint32_t seq = 0;
     std::optional<KernelEvent> event;  // for RTM_{NEW,DEL}{NEIGH,LINK,ADDR} that are relevant
     bool done = false;                 // NLMSG_DONE, or the end of a dump
-    std::optional<int> error;  // NLMSG_ERROR: 0 is an acknowledgement, otherwise -errno
+    std::optional<int> error;          // NLMSG_ERROR: 0 is an acknowledgement, otherwise -errno
 };
 
 struct Datagram {

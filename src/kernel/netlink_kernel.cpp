@@ -39,17 +39,23 @@ MnlSocket open_socket(int flags) {
 
 bool is_kind(const KernelEvent& event, netlink::DumpKind kind) {
     switch (kind) {
-        case netlink::DumpKind::links: return std::holds_alternative<LinkUpdate>(event);
-        case netlink::DumpKind::addresses: return std::holds_alternative<AddressUpdate>(event);
-        case netlink::DumpKind::neighbours: return std::holds_alternative<NeighbourUpdate>(event);
-        case netlink::DumpKind::proxies: return std::holds_alternative<ProxyEntry>(event);
+        case netlink::DumpKind::links:
+            return std::holds_alternative<LinkUpdate>(event);
+        case netlink::DumpKind::addresses:
+            return std::holds_alternative<AddressUpdate>(event);
+        case netlink::DumpKind::neighbours:
+            return std::holds_alternative<NeighbourUpdate>(event);
+        case netlink::DumpKind::proxies:
+            return std::holds_alternative<ProxyEntry>(event);
     }
     return false;
 }
 
 }  // namespace
 
-void MnlSocketCloser::operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
+void MnlSocketCloser::operator()(mnl_socket* socket) const {
+    mnl_socket_close(socket);
+}
 
 NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
     : events_(open_socket(SOCK_NONBLOCK)), requests_(open_socket(0)) {
@@ -57,8 +63,8 @@ NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
     // SO_RCVBUFFORCE goes past net.core.rmem_max; it needs CAP_NET_ADMIN, which we have.
     if (setsockopt(mnl_socket_get_fd(events_.get()), SOL_SOCKET, SO_RCVBUFFORCE, &size,
                    sizeof(size)) < 0 &&
-        setsockopt(mnl_socket_get_fd(events_.get()), SOL_SOCKET, SO_RCVBUF, &size,
-                   sizeof(size)) < 0) {
+        setsockopt(mnl_socket_get_fd(events_.get()), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) <
+            0) {
         fail("netlink receive buffer");
     }
     for (unsigned group : {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR}) {
@@ -69,7 +75,9 @@ NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
     }
 }
 
-int NetlinkKernel::event_fd() const { return mnl_socket_get_fd(events_.get()); }
+int NetlinkKernel::event_fd() const {
+    return mnl_socket_get_fd(events_.get());
+}
 
 KernelPort::Drained NetlinkKernel::read_events() {
     Drained drained;
@@ -169,8 +177,8 @@ std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const Proxy
         for (std::size_t i = start; i < end; ++i) {
             const std::uint32_t seq = next_seq_++;
             index_of_seq.emplace(seq, i);
-            netlink::append_proxy_request(request, writes[i].op, seq, ifindex,
-                                          writes[i].address, kOwnProtocol);
+            netlink::append_proxy_request(request, writes[i].op, seq, ifindex, writes[i].address,
+                                          kOwnProtocol);
         }
         if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
             fail("netlink proxy write");

@@ -64,9 +64,10 @@ void apply_proxy_sysctls(std::string_view external, bool manage) {
     // RFC 4861 §7.2.8: the random delay only matters when several proxies answer together.
     ensure("neigh/" + ext + "/proxy_delay", "0", manage, "answer without the random delay");
     if (read_sysctl(std::string(kRoot) + "conf/" + ext + "/forwarding").value_or("0") == "0") {
-        log::warn("net.ipv6.conf.{}.forwarding is off: the kernel ignores proxy entries on {} "
-                  "until it is on (set net.ipv6.conf.all.forwarding=1)",
-                  ext, ext);
+        log::warn(
+            "net.ipv6.conf.{}.forwarding is off: the kernel ignores proxy entries on {} "
+            "until it is on (set net.ipv6.conf.all.forwarding=1)",
+            ext, ext);
     }
 }
 
@@ -78,9 +79,10 @@ void check_neighbour_capacity(std::size_t neighbours) {
     }
     const std::size_t value = std::strtoul(limit->c_str(), nullptr, 10);
     if (value > 0 && neighbours * 10 > value * 8) {
-        log::warn("{} neighbours against net.ipv6.neigh.default.gc_thresh3 = {}: the kernel "
-                  "will start dropping neighbour entries; raise gc_thresh3",
-                  neighbours, value);
+        log::warn(
+            "{} neighbours against net.ipv6.neigh.default.gc_thresh3 = {}: the kernel "
+            "will start dropping neighbour entries; raise gc_thresh3",
+            neighbours, value);
     }
 }
 

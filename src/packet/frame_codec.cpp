@@ -32,18 +32,30 @@ std::uint32_t sum_words(std::span<const std::uint8_t> bytes, std::uint32_t sum) 
 
 std::string_view to_string(DropReason reason) {
     switch (reason) {
-        case DropReason::truncated: return "truncated";
-        case DropReason::not_ipv6: return "not_ipv6";
-        case DropReason::not_icmpv6: return "not_icmpv6";
-        case DropReason::not_solicitation: return "not_solicitation";
-        case DropReason::hop_limit: return "hop_limit";
-        case DropReason::bad_checksum: return "bad_checksum";
-        case DropReason::bad_code: return "bad_code";
-        case DropReason::too_short: return "too_short";
-        case DropReason::multicast_target: return "multicast_target";
-        case DropReason::bad_option: return "bad_option";
-        case DropReason::dad_bad_destination: return "dad_bad_destination";
-        case DropReason::dad_with_source_lladdr: return "dad_with_source_lladdr";
+        case DropReason::truncated:
+            return "truncated";
+        case DropReason::not_ipv6:
+            return "not_ipv6";
+        case DropReason::not_icmpv6:
+            return "not_icmpv6";
+        case DropReason::not_solicitation:
+            return "not_solicitation";
+        case DropReason::hop_limit:
+            return "hop_limit";
+        case DropReason::bad_checksum:
+            return "bad_checksum";
+        case DropReason::bad_code:
+            return "bad_code";
+        case DropReason::too_short:
+            return "too_short";
+        case DropReason::multicast_target:
+            return "multicast_target";
+        case DropReason::bad_option:
+            return "bad_option";
+        case DropReason::dad_bad_destination:
+            return "dad_bad_destination";
+        case DropReason::dad_with_source_lladdr:
+            return "dad_with_source_lladdr";
     }
     return "unknown";
 }
@@ -75,8 +87,14 @@ std::vector<std::uint8_t> build_icmpv6_frame(const MacAddress& ether_source,
     frame.push_back(kEthertypeIpv6 >> 8);
     frame.push_back(kEthertypeIpv6 & 0xff);
     const auto length = static_cast<std::uint16_t>(icmp.size());
-    const std::uint8_t ip_fixed[8] = {0x60, 0, 0, 0, static_cast<std::uint8_t>(length >> 8),
-                                      static_cast<std::uint8_t>(length), kNextHeaderIcmpv6, 255};
+    const std::uint8_t ip_fixed[8] = {0x60,
+                                      0,
+                                      0,
+                                      0,
+                                      static_cast<std::uint8_t>(length >> 8),
+                                      static_cast<std::uint8_t>(length),
+                                      kNextHeaderIcmpv6,
+                                      255};
     frame.insert(frame.end(), std::begin(ip_fixed), std::end(ip_fixed));
     frame.insert(frame.end(), source.bytes.begin(), source.bytes.end());
     frame.insert(frame.end(), destination.bytes.begin(), destination.bytes.end());
@@ -92,8 +110,8 @@ std::vector<std::uint8_t> build_icmpv6_frame(const MacAddress& ether_source,
 }
 
 MacAddress multicast_mac(const Ipv6Address& group) {
-    return MacAddress{{0x33, 0x33, group.bytes[12], group.bytes[13], group.bytes[14],
-                       group.bytes[15]}};
+    return MacAddress{
+        {0x33, 0x33, group.bytes[12], group.bytes[13], group.bytes[14], group.bytes[15]}};
 }
 
 SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame) {

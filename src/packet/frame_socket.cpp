@@ -60,8 +60,7 @@ void all_multicast(int fd, int ifindex, int option) {
 
 FrameSocket::FrameSocket()
     // Protocol 0: the socket receives nothing until bound, so no frame slips past the filter.
-    : socket_(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)),
-      buffers_(kBatch) {
+    : socket_(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)), buffers_(kBatch) {
     if (!socket_) {
         fail("AF_PACKET socket");
     }

@@ -70,9 +70,9 @@ std::vector<std::uint8_t> build_solicitation(const Ipv6Address& target,
 
 std::vector<std::uint8_t> build_advertisement(const Ipv6Address& target, AdvertisementFlags flags,
                                               const std::optional<MacAddress>& target_lladdr) {
-    const auto bits = static_cast<std::uint8_t>((flags.router ? 0x80 : 0) |
-                                                (flags.solicited ? 0x40 : 0) |
-                                                (flags.override_flag ? 0x20 : 0));
+    const auto bits =
+        static_cast<std::uint8_t>((flags.router ? 0x80 : 0) | (flags.solicited ? 0x40 : 0) |
+                                  (flags.override_flag ? 0x20 : 0));
     std::vector<std::uint8_t> out = fixed_part(kNeighborAdvertisement, bits, target);
     if (target_lladdr) {
         append_link_layer_option(out, kOptionTargetLinkLayer, *target_lladdr);

@@ -25,7 +25,8 @@ public:
     std::size_t proxy_writes = 0;
 
     void add_link(int ifindex, const std::string& name, bool up = true) {
-        LinkUpdate link{ifindex, name, up, false, MacAddress{{2, 0, 0, 0, 0, std::uint8_t(ifindex)}}};
+        LinkUpdate link{ifindex, name, up, false,
+                        MacAddress{{2, 0, 0, 0, 0, std::uint8_t(ifindex)}}};
         links[ifindex] = link;
         notify(link);
     }
@@ -76,13 +77,16 @@ public:
         std::vector<KernelEvent> rows;
         switch (kind) {
             case netlink::DumpKind::links:
-                for (const auto& [index, link] : links) rows.emplace_back(link);
+                for (const auto& [index, link] : links)
+                    rows.emplace_back(link);
                 break;
             case netlink::DumpKind::addresses:
-                for (const auto& address : addresses) rows.emplace_back(address);
+                for (const auto& address : addresses)
+                    rows.emplace_back(address);
                 break;
             case netlink::DumpKind::neighbours:
-                for (const auto& neighbour : neighbours) rows.emplace_back(neighbour);
+                for (const auto& neighbour : neighbours)
+                    rows.emplace_back(neighbour);
                 break;
             case netlink::DumpKind::proxies:
                 for (const auto& [key, proto] : proxies)

@@ -17,12 +17,13 @@ using testing::SentPacket;
 constexpr int kExt = 2;
 constexpr int kBr0 = 3;
 
-Ipv6Address addr(const char* text) { return *Ipv6Address::parse(text); }
+Ipv6Address addr(const char* text) {
+    return *Ipv6Address::parse(text);
+}
 
 NeighbourUpdate neighbour(const char* address, std::uint16_t state = nud::reachable,
                           int ifindex = kBr0) {
-    return NeighbourUpdate{ifindex, addr(address), MacAddress{{2, 0, 0, 0, 0, 0x10}}, state,
-                           false};
+    return NeighbourUpdate{ifindex, addr(address), MacAddress{{2, 0, 0, 0, 0, 0x10}}, state, false};
 }
 
 class MirrorServiceTest : public ::testing::Test {

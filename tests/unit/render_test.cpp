@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
 namespace ndproxy::ctl {
 namespace {
 
@@ -115,6 +120,102 @@ TEST(RenderJson, PrettyWithTwoSpacesAndNewline) {
     EXPECT_EQ(render_json(json::parse(R"([{"address": "2001:db8::1", "kernel": true}])")),
               "[\n  {\n    \"address\": \"2001:db8::1\",\n    \"kernel\": true\n  }\n]\n");
     EXPECT_EQ(render_json(json::array()), "[]\n");
+}
+
+TEST(RenderKernelList, MarksOwnerAndDaemonView) {
+    const json view = json::parse(R"({"daemon": "reachable", "warnings": ["x"], "entries": [
+        {"address": "2001:db8:1::10", "interface": "eth0", "ifindex": 2, "protocol": 71,
+         "owned": true, "daemon": true},
+        {"address": "2001:db8:1::98", "interface": "eth0", "ifindex": 2, "protocol": 4,
+         "owned": false, "daemon": false},
+        {"address": "2001:db8:1::99", "interface": "eth0", "ifindex": 2, "protocol": null,
+         "owned": false, "daemon": null}
+    ]})");
+    EXPECT_EQ(render_kernel_list(view),
+              "ADDRESS         INTERFACE  PROTO  OWNER     DAEMON\n"
+              "2001:db8:1::10  eth0       71     ndproxyd  yes\n"
+              "2001:db8:1::98  eth0       4      admin     no\n"
+              "2001:db8:1::99  eth0       -      admin     -\n");
+}
+
+TEST(RenderKernelList, EmptyOrMalformedIsJustTheHeader) {
+    const std::string header = "ADDRESS  INTERFACE  PROTO  OWNER  DAEMON\n";
+    EXPECT_EQ(render_kernel_list(json::parse(R"({"entries": []})")), header);
+    EXPECT_EQ(render_kernel_list(json::array()), header);
+}
+
+TEST(RenderPrometheus, CountersDropsAndGauges) {
+    const json stats = json::parse(R"({
+        "neighbours_seen": 7, "entries": 3, "entries_added": 5, "kernel_entries": 2,
+        "ns_dropped": {"hop_limit": 4, "bad_code": 0}, "zz_new": 1, "broken": "x"
+    })");
+    EXPECT_EQ(render_prometheus(stats),
+              "# HELP ndproxyd_neighbours_seen_total Neighbour events about eligible addresses "
+              "on the internal interfaces.\n"
+              "# TYPE ndproxyd_neighbours_seen_total counter\n"
+              "ndproxyd_neighbours_seen_total 7\n"
+              "# HELP ndproxyd_entries_added_total Proxy entries installed in the kernel.\n"
+              "# TYPE ndproxyd_entries_added_total counter\n"
+              "ndproxyd_entries_added_total 5\n"
+              "# HELP ndproxyd_zz_new_total ndproxyd counter zz_new.\n"
+              "# TYPE ndproxyd_zz_new_total counter\n"
+              "ndproxyd_zz_new_total 1\n"
+              "# HELP ndproxyd_ns_dropped_total Neighbor Solicitations dropped, by reason.\n"
+              "# TYPE ndproxyd_ns_dropped_total counter\n"
+              "ndproxyd_ns_dropped_total{reason=\"bad_code\"} 0\n"
+              "ndproxyd_ns_dropped_total{reason=\"hop_limit\"} 4\n"
+              "# HELP ndproxyd_entries Addresses the daemon currently proxies.\n"
+              "# TYPE ndproxyd_entries gauge\n"
+              "ndproxyd_entries 3\n"
+              "# HELP ndproxyd_kernel_entries Of those, the ones with a proxy entry in the "
+              "kernel.\n"
+              "# TYPE ndproxyd_kernel_entries gauge\n"
+              "ndproxyd_kernel_entries 2\n");
+}
+
+TEST(RenderPrometheus, EscapesLabelsAndSanitisesNames) {
+    const json stats = json::parse(R"({"odd-name": 2, "neg": -1,
+                                       "ns_dropped": {"a\"b\\c\nd": 1}})");
+    const std::string text = render_prometheus(stats);
+    EXPECT_NE(text.find("\nndproxyd_odd_name_total 2\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("neg"), std::string::npos) << text;
+    EXPECT_NE(text.find("ndproxyd_ns_dropped_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n"),
+              std::string::npos)
+        << text;
+}
+
+TEST(RenderPrometheus, EveryFamilyHasHelpAndTypeOnce) {
+    const json stats = json::parse(R"({"neighbours_seen": 1, "entries_added": 2,
+        "entries_withdrawn": 3, "probes_sent": 4, "probe_answers": 5, "announcements_sent": 6,
+        "ns_received": 7, "ns_answered": 8, "verifications": 9, "resyncs": 10,
+        "netlink_overflows": 11, "proxy_repairs": 12, "kernel_errors": 13, "send_errors": 14,
+        "entries": 15, "ns_dropped": {"truncated": 16}})");
+    const std::string text = render_prometheus(stats);
+    std::istringstream lines(text);
+    std::map<std::string, int> help;
+    std::map<std::string, int> type;
+    std::set<std::string> sampled;
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::string first, second, third;
+        words >> first >> second >> third;
+        if (first == "#") {
+            (second == "HELP" ? help : type)[third]++;
+            continue;
+        }
+        const std::string family = first.substr(0, first.find('{'));
+        EXPECT_TRUE(help.contains(family) && type.contains(family)) << line;
+        sampled.insert(family);
+    }
+    EXPECT_EQ(sampled.size(), 16u) << text;
+    for (const auto& [family, count] : help) {
+        EXPECT_EQ(count, 1) << family;
+        EXPECT_EQ(type[family], 1) << family;
+    }
+}
+
+TEST(RenderPrometheus, NotAnObjectPrintsNothing) {
+    EXPECT_EQ(render_prometheus(json()), "");
 }
 
 }  // namespace

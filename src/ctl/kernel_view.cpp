@@ -1,0 +1,106 @@
+#include "ctl/kernel_view.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "ndproxy/kernel_events.hpp"
+
+namespace ndproxy::ctl {
+namespace {
+
+using nlohmann::json;
+
+// The addresses the daemon lists, and those of them it says are in the kernel. Entries it
+// cannot parse are skipped: a malformed reply must not turn into a wrong warning.
+struct DaemonAddresses {
+    std::set<Ipv6Address> listed;
+    std::set<Ipv6Address> in_kernel;
+};
+
+DaemonAddresses daemon_addresses(const json& list) {
+    DaemonAddresses result;
+    if (!list.is_array()) {
+        return result;
+    }
+    for (const json& entry : list) {
+        if (!entry.is_object() || !entry.contains("address") || !entry["address"].is_string()) {
+            continue;
+        }
+        const auto address = Ipv6Address::parse(entry["address"].get<std::string>());
+        if (!address) {
+            continue;
+        }
+        result.listed.insert(*address);
+        const auto kernel = entry.find("kernel");
+        if (kernel != entry.end() && kernel->is_boolean() && kernel->get<bool>()) {
+            result.in_kernel.insert(*address);
+        }
+    }
+    return result;
+}
+
+bool owned(const KernelProxyEntry& entry) {
+    return entry.protocol == kOwnProtocol;
+}
+
+}  // namespace
+
+json kernel_view(std::vector<KernelProxyEntry> entries, const std::optional<DaemonView>& daemon) {
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.address, a.interface, a.ifindex) <
+               std::tie(b.address, b.interface, b.ifindex);
+    });
+    const DaemonAddresses known = daemon ? daemon_addresses(daemon->list) : DaemonAddresses{};
+    // The daemon manages one interface; with its name unknown (an older daemon, a failed
+    // status request) every interface is taken to be it rather than inventing mismatches.
+    const auto on_external = [&](const KernelProxyEntry& entry) {
+        return daemon && (daemon->external.empty() || entry.interface == daemon->external);
+    };
+
+    json rows = json::array();
+    json warnings = json::array();
+    std::set<Ipv6Address> in_kernel_on_external;
+    for (const KernelProxyEntry& entry : entries) {
+        json daemon_knows = nullptr;
+        if (daemon) {
+            daemon_knows = on_external(entry) && known.listed.contains(entry.address);
+            if (on_external(entry)) {
+                in_kernel_on_external.insert(entry.address);
+            }
+            if (owned(entry) && !daemon_knows.get<bool>()) {
+                warnings.push_back(
+                    fmt::format("{} on {} carries ndproxyd's protocol tag ({}) but the running "
+                                "ndproxyd does not know it",
+                                entry.address, entry.interface, kOwnProtocol));
+            }
+        }
+        rows.push_back({
+            {"address", entry.address.to_string()},
+            {"interface", entry.interface},
+            {"ifindex", entry.ifindex},
+            {"protocol", entry.protocol ? json(*entry.protocol) : json(nullptr)},
+            {"owned", owned(entry)},
+            {"daemon", std::move(daemon_knows)},
+        });
+    }
+    for (const Ipv6Address& address : known.in_kernel) {  // std::set: in address order
+        if (!in_kernel_on_external.contains(address)) {
+            const std::string where =
+                daemon->external.empty() ? std::string() : " on " + daemon->external;
+            warnings.push_back(fmt::format(
+                "ndproxyd says {} has a kernel entry{}, but the kernel's proxy table has none",
+                address, where));
+        }
+    }
+    return {
+        {"daemon", daemon ? "reachable" : "unreachable"},
+        {"entries", std::move(rows)},
+        {"warnings", std::move(warnings)},
+    };
+}
+
+}  // namespace ndproxy::ctl
