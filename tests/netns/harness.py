@@ -7,12 +7,14 @@ again at interpreter exit; run-isolated's PID namespace is the last line of defe
 import atexit
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -31,6 +33,23 @@ def binary(env_var, name):
 
 
 _children = []
+_T0 = time.monotonic()
+
+
+def elapsed():
+    return time.monotonic() - _T0
+
+
+def note(text):
+    """Logs a test step on the same clock as the daemon's log lines."""
+    print(f"[{elapsed():7.3f}] test: {text}", file=sys.stderr, flush=True)
+
+
+def _timestamp_lines(pipe, log):
+    with log:
+        for raw in iter(pipe.readline, b""):
+            log.write(f"[{elapsed():7.3f}] {raw.decode(errors='replace')}")
+            log.flush()
 
 
 def spawn(cmd, **kwargs):
@@ -58,6 +77,30 @@ def _kill_children():
         terminate(proc)
 
 
+class NaSniffer:
+    """Captures Neighbor Advertisements for one target in the router namespace, in the
+    background, for a fixed time (ndp_tool.py sniff)."""
+
+    def __init__(self, target, seconds, ns=topology.ROUTER, iface="down0"):
+        self.seconds = seconds
+        self.proc = spawn(["ip", "netns", "exec", ns, "/usr/bin/python3", topology.NDP_TOOL,
+                           "sniff", iface, target, str(seconds)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Scapy takes a second to import; nothing may happen before the capture runs.
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        line = self.proc.stdout.readline() if ready else ""
+        if line.strip() != "ready":
+            terminate(self.proc)
+            raise AssertionError(f"NA sniffer did not start: {line!r} {self.proc.stderr.read()}")
+
+    def advertisements(self):
+        """Waits for the capture to end; returns the NAs seen (dicts, see ndp_tool.py)."""
+        out, err = self.proc.communicate(timeout=self.seconds + 30)
+        if self.proc.returncode != 0:
+            raise AssertionError(f"NA sniffer failed ({self.proc.returncode}): {err}")
+        return json.loads(out.strip().splitlines()[-1])
+
+
 def ctl_command(socket_path, *args):
     return [binary("NDPROXYCTL", "ndproxyctl"), "--socket", socket_path, *args]
 
@@ -65,14 +108,15 @@ def ctl_command(socket_path, *args):
 class Daemon:
     """One ndproxyd process in the host namespace (possibly started several times)."""
 
-    def __init__(self, workdir, name="ndproxyd"):
+    def __init__(self, workdir, name="ndproxyd", socket_path=None):
         self.workdir = workdir
         self.name = name
-        self.socket = os.path.join(workdir, f"{name}.sock")
+        self.socket = socket_path or os.path.join(workdir, f"{name}.sock")
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.notify_path = os.path.join(workdir, f"{name}.notify")
         self.proc = None
         self.runs = 0
+        self.signalled = False      # the test stopped it: an exit is no crash
 
     def start(self, *args, ready=True, ns=HOST):
         """Starts ndproxyd ARGS --control-socket SOCK in `ns`; waits for READY=1 unless told not."""
@@ -84,14 +128,20 @@ class Daemon:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
         self.runs += 1
+        self.signalled = False
         self.args = [binary("NDPROXYD", "ndproxyd"), *args, "--control-socket", self.socket]
-        with open(self.log_path, "a") as log:
-            log.write(f"===== run {self.runs}: {' '.join(self.args)}\n")
-            log.flush()
-            env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
-            # `ip netns exec` execs the daemon in place, so self.proc.pid is the daemon itself.
-            self.proc = spawn(["ip", "netns", "exec", ns, *self.args],
-                              stdout=log, stderr=subprocess.STDOUT, env=env)
+        log = open(self.log_path, "a")
+        log.write(f"[{elapsed():7.3f}] ===== run {self.runs}: {' '.join(self.args)}\n")
+        log.flush()
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        # `ip netns exec` execs the daemon in place, so self.proc.pid is the daemon itself.
+        self.proc = spawn(["ip", "netns", "exec", ns, *self.args],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        # The daemon's lines get timestamps on the same clock as note(), to line up with
+        # what the test did.
+        self.pump = threading.Thread(target=_timestamp_lines, args=(self.proc.stdout, log),
+                                     daemon=True)
+        self.pump.start()
         if ready:
             self.wait_ready()
         return self
@@ -111,12 +161,13 @@ class Daemon:
                 return
         raise AssertionError(f"ndproxyd sent no READY=1 within {timeout}s; log:\n{self.log_tail()}")
 
-    @property
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+    def died(self):
+        """Exited without the test asking it to (a crash, or an exit on an error)."""
+        return self.proc is not None and self.proc.poll() is not None and not self.signalled
 
     def stop(self, sig=signal.SIGTERM, within=1.0):
         """Sends `sig`; asserts the daemon exits within `within` seconds; returns its status."""
+        self.signalled = True
         self.proc.send_signal(sig)
         started = time.monotonic()
         try:
@@ -126,13 +177,18 @@ class Daemon:
             self.proc.wait()
             raise AssertionError(f"ndproxyd still running {within}s after {sig.name}")
         self.exit_seconds = time.monotonic() - started
-        self.notify.close()
+        self._finish()
         return rc
 
     def kill(self):
         if self.proc is not None:
+            self.signalled = True
             terminate(self.proc)
-            self.notify.close()
+            self._finish()
+
+    def _finish(self):
+        self.notify.close()
+        self.pump.join(5)       # the log is complete once the pipe is drained
 
     def ctl(self, *args):
         """`ndproxyctl --socket SOCK ARGS --json`, parsed."""
@@ -195,11 +251,10 @@ class NetnsCase(unittest.TestCase):
             self.fail("namespace tests run only under tests/netns/run-isolated")
         self.workdir = tempfile.mkdtemp(prefix="ndproxy-test-", dir="/run")
         self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.daemons = []
-        self.addCleanup(self._report_on_failure)
         self.topo = topology.Topology()
         self.addCleanup(self.topo.teardown)
-        self.addCleanup(self._kill_daemons)
+        self.daemons = []
+        self.addCleanup(self._stop_daemons_and_report)    # cleanups run last-in, first-out
         self.topo.build(vms=self.VMS, bridge=self.BRIDGE)
 
     def daemon(self, *extra, name="ndproxyd", ready=True):
@@ -208,26 +263,39 @@ class NetnsCase(unittest.TestCase):
         self.daemons.append(d)
         return d.start(*self.BASE_ARGS, *extra, ready=ready)
 
-    def _kill_daemons(self):
+    def _stop_daemons_and_report(self):
+        failed = self._has_failed()
+        state = self._kernel_state() if failed else []      # before the daemons go
+        died = [(d, d.proc.returncode) for d in self.daemons if d.died()]
         for d in self.daemons:
             d.kill()
+        if failed or died:
+            out = [f"----- {self.id()}: state at the end:", *state]
+            for d in self.daemons:
+                out += [f"----- {d.name} log ({d.log_path}):", d.log_tail()]
+            print("\n".join(out), file=sys.stderr)
+        if died:
+            # A crash the assertions happened not to notice still fails the test.
+            raise AssertionError("; ".join(f"{d.name} died during the test with status {rc}"
+                                           for d, rc in died))
 
-    def _report_on_failure(self):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is not None and getattr(outcome, "success", False):
-            return
-        out = [f"----- {self.id()} failed; state at the end:"]
-        for what, args in (("proxy table (host ext)", ("-6", "neigh", "show", "proxy")),
+    def _has_failed(self):
+        # unittest records a failure in the result as it happens; cleanups run after that.
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        if result is None:
+            return True
+        return any(test is self for test, _ in [*result.failures, *result.errors])
+
+    def _kernel_state(self):
+        if HOST not in self.topo.namespaces:
+            return []
+        out = []
+        for what, args in (("proxy table (host)", ("-6", "neigh", "show", "proxy")),
                            ("neighbours (host br0)", ("-6", "neigh", "show", "dev", "br0"))):
-            if HOST in self.topo.namespaces or not self.topo.namespaces:
-                proc = topology.ip(HOST, *args, check=False)
-                lines = (proc.stdout + proc.stderr).splitlines()
-                out.append(f"{what}: {len(lines)} lines")
-                out.extend(lines[:40])
-        for d in self.daemons:
-            out.append(f"----- {d.name} log ({d.log_path}):")
-            out.append(d.log_tail())
-        print("\n".join(out), file=sys.stderr)
+            proc = topology.ip(HOST, *args, check=False)
+            lines = (proc.stdout + proc.stderr).splitlines()
+            out += [f"{what}: {len(lines)} lines", *lines[:40]]
+        return out
 
     # --- assertions shared by the tests ---------------------------------------------------------
 
@@ -243,7 +311,3 @@ class NetnsCase(unittest.TestCase):
             shown = got if len(got) <= 10 else f"{len(got)} entries, e.g. {got[:5]}"
             raise AssertionError(f"timed out after {timeout}s waiting for {wait_what}; "
                                  f"owned entries: {shown}") from None
-
-    def assert_entry(self, addr, proto):
-        table = topology.proxy_table()
-        self.assertIn((addr, proto), table, f"proxy entry {addr} proto {proto}")

@@ -16,6 +16,7 @@ Neighbor Discovery for the VM's address on ext: exactly what ndproxyd is for.
 """
 
 import json
+import os
 import subprocess
 import time
 
@@ -29,6 +30,7 @@ OWNER_PROTO = 71                   # the neighbour protocol number ndproxyd tags
 BRIDGE_MAC = "02:00:00:00:01:01"   # fixed, so br0 keeps its address when ports come and go
 EXT_MAC = "02:00:00:00:0e:01"
 DOWN0_MAC = "02:00:00:00:0e:ff"
+NDP_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ndp_tool.py")
 
 
 class CommandError(AssertionError):
@@ -82,15 +84,20 @@ def wait_until(predicate, timeout, what, interval=0.05):
 
 
 def hold_for(predicate, duration, what, interval=0.1):
-    """Asserts that `predicate` stays truthy for `duration` seconds (checked every `interval`)."""
-    deadline = time.monotonic() + duration
+    """Asserts that `predicate` stays truthy for `duration` seconds (checked every `interval`).
+
+    An observation that completes after the deadline is ignored: on a slow machine it may show
+    a legitimate change that happened after the deadline."""
+    start = time.monotonic()
+    deadline = start + duration
     while True:
-        if not predicate():
-            raise AssertionError(f"{what} stopped holding "
-                                 f"{duration - (deadline - time.monotonic()):.1f}s into {duration}s")
-        if time.monotonic() >= deadline:
+        holds = predicate()
+        now = time.monotonic()
+        if now > deadline:
             return
-        time.sleep(interval)
+        if not holds:
+            raise AssertionError(f"{what} stopped holding {now - start:.1f}s into {duration:.1f}s")
+        time.sleep(min(interval, deadline - now))
 
 
 def proxy_table(ns=HOST, dev="ext"):
@@ -271,7 +278,6 @@ class Topology:
 
     def router_unicast_probe(self, target, timeout=2):
         """The router sends a unicast NS for `target` to host ext's MAC; returns the answer dict."""
-        script = f"{__file__.rsplit('/', 1)[0]}/send_unicast_ns.py"
-        out = ns_exec(ROUTER, "/usr/bin/python3", script, "down0", ROUTER_LL, link_mac(HOST, "ext"),
-                      target, str(timeout), timeout=timeout + 30).stdout
+        out = ns_exec(ROUTER, "/usr/bin/python3", NDP_TOOL, "probe", "down0", ROUTER_LL,
+                      link_mac(HOST, "ext"), target, str(timeout), timeout=timeout + 30).stdout
         return json.loads(out.strip().splitlines()[-1])

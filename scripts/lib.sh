@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Shared by scripts/test and scripts/demo: install what building and testing ndproxy needs (on
+# Debian 12), then configure and build into build/. Source it; it defines functions only.
+
+NDPROXY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NDPROXY_BUILD=${NDPROXY_BUILD:-$NDPROXY_ROOT/build}
+
+# Build: toolchain and libraries. Test: the namespace tests' tools (iproute2, ping, scapy, ...).
+NDPROXY_PACKAGES=(
+    cmake ninja-build g++ pkg-config
+    libmnl-dev libnl-3-dev libnl-route-3-dev libboost-program-options-dev libfmt-dev
+    libgtest-dev nlohmann-json3-dev libsystemd-dev
+    iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq clang-format
+)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Runs a command with its output kept back, shown only if it fails.
+quietly() {
+    local log rc=0
+    log=$(mktemp)
+    "$@" >"$log" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        cat "$log" >&2
+        echo "failed (exit $rc): $*" >&2
+    fi
+    rm -f "$log"
+    return "$rc"
+}
+
+missing_packages() {
+    local pkg
+    for pkg in "${NDPROXY_PACKAGES[@]}"; do
+        if [[ $(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null) != installed ]]; then
+            echo "$pkg"
+        fi
+    done
+}
+
+install_dependencies() {
+    local missing
+    mapfile -t missing < <(missing_packages)
+    if ((${#missing[@]} == 0)); then
+        say "All ${#NDPROXY_PACKAGES[@]} build and test packages are installed"
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing packages, and installing them needs root: ${missing[*]}" >&2
+        return 1
+    fi
+    say "Installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Always refresh the package lists first: on a fresh machine they may be empty or stale.
+    quietly apt-get update
+    quietly apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+build_ndproxy() {
+    say "Configuring into ${NDPROXY_BUILD}"
+    cmake -S "$NDPROXY_ROOT" -B "$NDPROXY_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    say "Building"
+    cmake --build "$NDPROXY_BUILD"
+}
