@@ -112,6 +112,10 @@ public:
     // An internal interface vanished: its neighbours may be gone with it, or may come back on
     // a recreated bridge. Either way they are now unconfirmed.
     Actions on_interface_gone(int ifindex, TimePoint now);
+    // Whether any internal interface exists to probe on. While none does, confirmations pause,
+    // since a probe that cannot be sent proves nothing (a bridge being recreated); when one
+    // appears, every confirmation starts over on it.
+    Actions set_probing_possible(bool possible, TimePoint now);
     // Mark and sweep against a complete view of the kernel.
     Actions reconcile(const KernelSnapshot& snapshot, TimePoint now);
     // A fresh dump of the proxy table alone: puts back what is missing.
@@ -155,6 +159,7 @@ private:
     std::unordered_set<Ipv6Address> foreign_proxies_;
     std::set<std::pair<TimePoint, Ipv6Address>> wakeups_;
     MirrorCounters counters_;
+    bool probing_paused_ = false;
 };
 
 }  // namespace ndproxy

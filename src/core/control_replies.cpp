@@ -126,8 +126,10 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
 
 std::string status_line(const MirrorService& service) {
     const TrackedLink& external = service.links().external();
-    return fmt::format("{} entries on {}{}, {} in the kernel", service.policy().entries().size(),
-                       external.name, external.present() ? "" : " (waiting for it)",
+    const std::size_t entries = service.policy().entries().size();
+    return fmt::format("{} {} on {}{}, {} in the kernel", entries,
+                       entries == 1 ? "entry" : "entries", external.name,
+                       external.present() ? "" : " (waiting for it)",
                        service.policy().kernel_entry_count());
 }
 

@@ -3,18 +3,6 @@
 #include <algorithm>
 
 namespace ndproxy {
-namespace {
-
-// DESIGN "Mirror" 2: the states in which the kernel vouches that a neighbour exists.
-// INCOMPLETE is resolution in progress and proves nothing either way.
-constexpr std::uint16_t kLiveStates =
-    nud::reachable | nud::stale | nud::delay | nud::probe | nud::permanent | nud::noarp;
-
-bool vouches_alive(std::uint16_t state) {
-    return (state & kLiveStates) != 0;
-}
-
-}  // namespace
 
 std::string_view to_string(Origin origin) {
     switch (origin) {
@@ -65,7 +53,7 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
         return out;
     }
     ++counters_.neighbours_seen;
-    if (!update.deleted && vouches_alive(update.state)) {
+    if (!update.deleted && nud_vouches_alive(update.state)) {
         MirrorEntry& entry = upsert(update.address, now);
         entry.nud_state = update.state;
         make_live(entry, update.ifindex, update.lladdr, now, out);
@@ -96,6 +84,10 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
     }
     if (found->second.gone_since) {
         ++counters_.probe_answers;
+    }
+    if (!nud_vouches_alive(found->second.nud_state)) {
+        // The kernel has no word on it, but the VM just answered us.
+        found->second.nud_state = nud::reachable;
     }
     make_live(found->second, ifindex, lladdr, now, out);
     return out;
@@ -138,6 +130,24 @@ Actions MirrorPolicy::on_own_address(const AddressUpdate& update) {
     return out;
 }
 
+Actions MirrorPolicy::set_probing_possible(bool possible, TimePoint now) {
+    Actions out;
+    const bool resuming = possible && probing_paused_;
+    probing_paused_ = !possible;
+    for (auto& [address, entry] : entries_) {
+        if (!entry.gone_since) {
+            continue;
+        }
+        if (resuming) {
+            entry.gone_since.reset();
+            start_confirming_gone(entry, now, out);
+        } else {
+            reschedule(entry);
+        }
+    }
+    return out;
+}
+
 Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
     Actions out;
     for (auto& [address, entry] : entries_) {
@@ -145,78 +155,6 @@ Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
             entry.nud_state = nud::none;
             start_confirming_gone(entry, now, out);
         }
-    }
-    return out;
-}
-
-Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
-    Actions out;
-    own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
-    std::unordered_set<Ipv6Address> vouched;
-    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
-        if (!neighbour.deleted && vouches_alive(neighbour.state) && in_scope(neighbour.address)) {
-            vouched.insert(neighbour.address);
-        }
-    }
-    // Entries the configuration no longer covers are forgotten here; if the kernel still holds
-    // them, adopt_or_withdraw() below withdraws them.
-    std::erase_if(entries_, [&](auto& item) {
-        if (in_scope(item.first)) {
-            return false;
-        }
-        wakeups_.erase({item.second.scheduled, item.first});
-        return true;
-    });
-    foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
-    std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
-                                            snapshot.proxies.owned.end());
-    for (auto& [address, entry] : entries_) {
-        entry.in_kernel = present.contains(address);
-    }
-    // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
-    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
-        if (!vouched.contains(neighbour.address)) {
-            continue;
-        }
-        MirrorEntry& entry = upsert(neighbour.address, now);
-        entry.in_kernel = present.contains(neighbour.address);
-        entry.nud_state = neighbour.state;
-        make_live(entry, neighbour.ifindex, neighbour.lladdr, now, out);
-    }
-    // Everything else we know of has lost its neighbour while we were not looking.
-    for (auto& [address, entry] : entries_) {
-        if (!vouched.contains(address)) {
-            entry.nud_state = nud::none;
-            start_confirming_gone(entry, now, out);
-        }
-    }
-    adopt_or_withdraw(snapshot.proxies.owned, now, out);
-    // Entries that are wanted but missing from the kernel go (back) in.
-    for (auto& [address, entry] : entries_) {
-        if (!entry.in_kernel) {
-            install(entry, now, out);
-        }
-    }
-    return out;
-}
-
-Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
-    Actions out;
-    foreign_proxies_ = {table.foreign.begin(), table.foreign.end()};
-    std::unordered_set<Ipv6Address> present(table.owned.begin(), table.owned.end());
-    adopt_or_withdraw(table.owned, now, out);
-    for (auto& [address, entry] : entries_) {
-        if (present.contains(address)) {
-            entry.in_kernel = true;
-            continue;
-        }
-        // Proxy entries vanish without a netlink event (administrative link-down flushes them,
-        // and so does `ip neigh flush proxy`), so this is the only place we notice.
-        if (entry.in_kernel) {
-            ++counters_.proxy_repairs;
-        }
-        entry.in_kernel = false;
-        install(entry, now, out);
     }
     return out;
 }
@@ -238,34 +176,6 @@ Actions MirrorPolicy::on_timer(TimePoint now) {
         }
         found->second.scheduled = TimePoint::max();
         run_timers(found->second, now, out);
-    }
-    return out;
-}
-
-Actions MirrorPolicy::withdraw_all() {
-    Actions out;
-    std::vector<Ipv6Address> all;
-    all.reserve(entries_.size());
-    for (const auto& [address, entry] : entries_) {
-        all.push_back(address);
-    }
-    for (const Ipv6Address& address : all) {
-        withdraw(address, out);
-    }
-    return out;
-}
-
-Actions MirrorPolicy::reconfigure(MirrorSettings settings) {
-    Actions out;
-    settings_ = std::move(settings);
-    std::vector<Ipv6Address> leaving;
-    for (const auto& [address, entry] : entries_) {
-        if (!in_scope(address)) {
-            leaving.push_back(address);
-        }
-    }
-    for (const Ipv6Address& address : leaving) {
-        withdraw(address, out);
     }
     return out;
 }
@@ -331,7 +241,8 @@ void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Acti
     // RFC 7048: a single unanswered solicitation proves nothing, so probe with exponential
     // back-off until `withdraw_after` has passed.
     entry.gone_since = now;
-    entry.probe_gap = settings_.first_probe_gap;
+    // At least three probes however short withdraw_after is.
+    entry.probe_gap = std::min(settings_.first_probe_gap, settings_.withdraw_after / 4);
     entry.next_probe = now + entry.probe_gap;
     out.push_back(action::Probe{entry.address, 0});
     reschedule(entry);
@@ -350,33 +261,13 @@ void MirrorPolicy::withdraw(const Ipv6Address& address, Actions& out) {
     entries_.erase(found);
 }
 
-void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now,
-                                     Actions& out) {
-    for (const Ipv6Address& address : owned_proxies) {
-        if (entries_.contains(address)) {
-            continue;
-        }
-        if (!in_scope(address)) {
-            // Ours, but the configuration no longer covers it.
-            out.push_back(action::Withdraw{address});
-            ++counters_.entries_withdrawn;
-            continue;
-        }
-        // Left by an earlier run: keep it while we find out whether the VM is still there, so
-        // that a restart never flaps a live entry.
-        MirrorEntry& entry = upsert(address, now);
-        entry.in_kernel = true;
-        start_confirming_gone(entry, now, out);
-    }
-}
-
 void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {
     if (entry.announcements_left > 0 && entry.next_announcement <= now) {
         out.push_back(action::Announce{entry.address});
         --entry.announcements_left;
         entry.next_announcement = now + settings_.announce_interval;
     }
-    if (entry.gone_since) {
+    if (entry.gone_since && !probing_paused_) {
         if (now - *entry.gone_since >= settings_.withdraw_after) {
             withdraw(entry.address, out);
             return;
@@ -395,7 +286,7 @@ void MirrorPolicy::reschedule(MirrorEntry& entry) {
     if (entry.announcements_left > 0) {
         next = entry.next_announcement;
     }
-    if (entry.gone_since) {
+    if (entry.gone_since && !probing_paused_) {
         next = std::min({next, entry.next_probe, *entry.gone_since + settings_.withdraw_after});
     }
     if (next == entry.scheduled) {

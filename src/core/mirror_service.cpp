@@ -40,20 +40,19 @@ void MirrorService::full_resync(TimePoint now) {
         execute(policy_.on_interface_gone(ifindex, now));
     }
     const TrackedLink& external = links_.external();
-    if (!external.present()) {
-        log::info("waiting for external interface {}", external.name);
-    }
+    log_presence(external, "external");
     if (external.ifindex != external_hooked_ifindex_) {
         external_hooked_ifindex_ = external.ifindex;
         if (on_external_) {
             on_external_(external);
         }
     }
+    bool any_internal = false;
     for (const TrackedLink& link : links_.internal()) {
-        if (!link.present()) {
-            log::info("waiting for internal interface {}", link.name);
-        }
+        log_presence(link, "internal");
+        any_internal = any_internal || link.present();
     }
+    execute(policy_.set_probing_possible(any_internal, now));
 
     KernelSnapshot snapshot;
     addresses_.clear();
@@ -70,6 +69,20 @@ void MirrorService::full_resync(TimePoint now) {
     }
     snapshot.proxies = read_proxy_table();
     execute(policy_.reconcile(snapshot, now));
+}
+
+void MirrorService::log_presence(const TrackedLink& link, std::string_view role) {
+    auto [known, inserted] = logged_ifindex_.try_emplace(link.name, -1);
+    if (known->second == link.ifindex) {
+        return;
+    }
+    known->second = link.ifindex;
+    if (link.present()) {
+        log::info("{} interface {} is present (ifindex {}, {})", role, link.name, link.ifindex,
+                  link.up ? "up" : "down");
+    } else {
+        log::info("waiting for {} interface {}", role, link.name);
+    }
 }
 
 ProxyTable MirrorService::read_proxy_table() {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ private:
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
     void send_probe(const action::Probe& probe);
     void note_address(const AddressUpdate& update);
+    void log_presence(const TrackedLink& link, std::string_view role);
     void send_announcement(const Ipv6Address& address);
 
     ServiceSettings settings_;
@@ -84,6 +86,7 @@ private:
     ServiceCounters counters_;
     int external_hooked_ifindex_ = 0;
     std::set<std::pair<int, Ipv6Address>> addresses_;  // the host's own, by interface
+    std::map<std::string, int> logged_ifindex_;        // what the log last said of each link
 };
 
 }  // namespace ndproxy

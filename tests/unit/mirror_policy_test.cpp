@@ -274,6 +274,36 @@ TEST_F(MirrorPolicyTest, InterfaceGoneStartsConfirmation) {
     EXPECT_EQ(addresses_of<action::Probe>(actions), std::vector{addr("2001:db8:1::10")});
 }
 
+TEST_F(MirrorPolicyTest, ConfirmationPausesWhileNoInternalInterfaceExists) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_timer(t0 + 5s);  // the announcements are done
+    policy.on_interface_gone(kBr0, t0 + 5s);
+    policy.set_probing_possible(false, t0 + 5s);
+    EXPECT_FALSE(policy.next_wakeup()) << "no timer while probes cannot be sent";
+    EXPECT_TRUE(addresses_of<action::Withdraw>(policy.on_timer(t0 + 60s)).empty());
+    // The bridge is back: a whole new round of probes on it before anything is withdrawn.
+    const Actions resumed = policy.set_probing_possible(true, t0 + 60s);
+    EXPECT_EQ(addresses_of<action::Probe>(resumed), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(addresses_of<action::Withdraw>(policy.on_timer(t0 + 69s)).empty());
+    EXPECT_EQ(addresses_of<action::Withdraw>(policy.on_timer(t0 + 70s)),
+              std::vector{addr("2001:db8:1::10")});
+}
+
+TEST_F(MirrorPolicyTest, ShortWithdrawTimeStillProbesThreeTimes) {
+    MirrorSettings quick = settings();
+    quick.withdraw_after = 1s;
+    MirrorPolicy fast(quick);
+    fast.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    fast.on_timer(t0 + 3s);
+    int probes =
+        addresses_of<action::Probe>(fast.on_neighbour(deletion("2001:db8:1::10"), t0 + 3s)).size();
+    for (auto now = t0 + 3s; now <= t0 + 4s; now += 10ms) {
+        probes += addresses_of<action::Probe>(fast.on_timer(now)).size();
+    }
+    EXPECT_GE(probes, 3);
+    EXPECT_TRUE(fast.entries().empty());
+}
+
 TEST_F(MirrorPolicyTest, WithdrawAllWithdrawsOnlyWhatIsInTheKernel) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
     policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);

@@ -1,0 +1,131 @@
+#include <algorithm>
+
+#include "ndproxy/mirror_policy.hpp"
+
+// The mark-and-sweep half of the mirror (DESIGN "Mirror" 1, 3 and 6): bringing what the policy
+// holds in line with complete views of the kernel, and with new settings.
+
+namespace ndproxy {
+
+Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
+    Actions out;
+    own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
+    std::unordered_set<Ipv6Address> vouched;
+    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
+        if (!neighbour.deleted && nud_vouches_alive(neighbour.state) &&
+            in_scope(neighbour.address)) {
+            vouched.insert(neighbour.address);
+        }
+    }
+    // Entries the configuration no longer covers are forgotten here; if the kernel still holds
+    // them, adopt_or_withdraw() below withdraws them.
+    std::erase_if(entries_, [&](auto& item) {
+        if (in_scope(item.first)) {
+            return false;
+        }
+        wakeups_.erase({item.second.scheduled, item.first});
+        return true;
+    });
+    foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
+    std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
+                                            snapshot.proxies.owned.end());
+    for (auto& [address, entry] : entries_) {
+        entry.in_kernel = present.contains(address);
+    }
+    // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
+    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
+        if (!vouched.contains(neighbour.address)) {
+            continue;
+        }
+        MirrorEntry& entry = upsert(neighbour.address, now);
+        entry.in_kernel = present.contains(neighbour.address);
+        entry.nud_state = neighbour.state;
+        make_live(entry, neighbour.ifindex, neighbour.lladdr, now, out);
+    }
+    // Everything else we know of has lost its neighbour while we were not looking.
+    for (auto& [address, entry] : entries_) {
+        if (!vouched.contains(address)) {
+            entry.nud_state = nud::none;
+            start_confirming_gone(entry, now, out);
+        }
+    }
+    adopt_or_withdraw(snapshot.proxies.owned, now, out);
+    // Entries that are wanted but missing from the kernel go (back) in.
+    for (auto& [address, entry] : entries_) {
+        if (!entry.in_kernel) {
+            install(entry, now, out);
+        }
+    }
+    return out;
+}
+
+Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
+    Actions out;
+    foreign_proxies_ = {table.foreign.begin(), table.foreign.end()};
+    std::unordered_set<Ipv6Address> present(table.owned.begin(), table.owned.end());
+    adopt_or_withdraw(table.owned, now, out);
+    for (auto& [address, entry] : entries_) {
+        if (present.contains(address)) {
+            entry.in_kernel = true;
+            continue;
+        }
+        // Proxy entries vanish without a netlink event (administrative link-down flushes them,
+        // and so does `ip neigh flush proxy`), so this is the only place we notice.
+        if (entry.in_kernel) {
+            ++counters_.proxy_repairs;
+        }
+        entry.in_kernel = false;
+        install(entry, now, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::withdraw_all() {
+    Actions out;
+    std::vector<Ipv6Address> all;
+    all.reserve(entries_.size());
+    for (const auto& [address, entry] : entries_) {
+        all.push_back(address);
+    }
+    for (const Ipv6Address& address : all) {
+        withdraw(address, out);
+    }
+    return out;
+}
+
+Actions MirrorPolicy::reconfigure(MirrorSettings settings) {
+    Actions out;
+    settings_ = std::move(settings);
+    std::vector<Ipv6Address> leaving;
+    for (const auto& [address, entry] : entries_) {
+        if (!in_scope(address)) {
+            leaving.push_back(address);
+        }
+    }
+    for (const Ipv6Address& address : leaving) {
+        withdraw(address, out);
+    }
+    return out;
+}
+
+void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now,
+                                     Actions& out) {
+    for (const Ipv6Address& address : owned_proxies) {
+        if (entries_.contains(address)) {
+            continue;
+        }
+        if (!in_scope(address)) {
+            // Ours, but the configuration no longer covers it.
+            out.push_back(action::Withdraw{address});
+            ++counters_.entries_withdrawn;
+            continue;
+        }
+        // Left by an earlier run: keep it while we find out whether the VM is still there, so
+        // that a restart never flaps a live entry.
+        MirrorEntry& entry = upsert(address, now);
+        entry.in_kernel = true;
+        start_confirming_gone(entry, now, out);
+    }
+}
+
+}  // namespace ndproxy
