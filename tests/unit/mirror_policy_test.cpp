@@ -276,7 +276,9 @@ TEST_F(MirrorPolicyTest, InterfaceGoneStartsConfirmation) {
 
 TEST_F(MirrorPolicyTest, ConfirmationPausesWhileNoInternalInterfaceExists) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
-    policy.on_timer(t0 + 5s);  // the announcements are done
+    for (auto now = t0; now <= t0 + 5s; now += 1s) {
+        policy.on_timer(now);  // the announcements are done
+    }
     policy.on_interface_gone(kBr0, t0 + 5s);
     policy.set_probing_possible(false, t0 + 5s);
     EXPECT_FALSE(policy.next_wakeup()) << "no timer while probes cannot be sent";
