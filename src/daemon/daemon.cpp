@@ -63,6 +63,7 @@ Daemon::Daemon(CommandLine startup)
     loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
         proxy_refresh_.acknowledge();
         service_.refresh_proxy_table(Clock::now());
+        check_neighbour_capacity(service_.policy().entries().size());
         notify_status();
     });
     proxy_refresh_.arm_every(config_.resync_interval);
@@ -84,6 +85,7 @@ int Daemon::run() {
               fmt::join(config_.internal, ", "),
               config_.dry_run ? " (dry run: nothing will be changed)" : "");
     service_.full_resync(Clock::now());
+    check_neighbour_capacity(service_.policy().entries().size());
     arm_wakeup();
     sd_notify(0, "READY=1");
     notify_status();
