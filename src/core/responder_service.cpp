@@ -93,6 +93,45 @@ void ResponderService::answer(const respond::Answer& reply) {
     } else {
         ++stats_.send_errors;
     }
+    if (mirror_.policy().entries().contains(reply.target)) {
+        join_for(reply.target);  // `always` addresses are too many to join one by one
+    }
+}
+
+void ResponderService::join_for(const Ipv6Address& target) {
+    const int external = mirror_.links().external().ifindex;
+    if (joined_ifindex_ != external) {
+        prune_memberships();
+        joined_targets_.clear();
+        group_members_.clear();
+        joined_ifindex_ = external;
+    }
+    if (joined_targets_.contains(target)) {
+        return;
+    }
+    const Ipv6Address group = target.solicited_node();
+    if (group_members_[group]++ == 0) {
+        packets_.join_group(external, group);
+    }
+    joined_targets_.emplace(target, group);
+}
+
+void ResponderService::prune_memberships() {
+    const int external = mirror_.links().external().ifindex;
+    for (auto it = joined_targets_.begin(); it != joined_targets_.end();) {
+        const bool still_ours = external == joined_ifindex_ &&
+                                mirror_.policy().entries().contains(it->first) &&
+                                !mirror_.policy().kernel_answers(it->first);
+        if (still_ours) {
+            ++it;
+            continue;
+        }
+        if (--group_members_[it->second] == 0) {
+            group_members_.erase(it->second);
+            packets_.leave_group(joined_ifindex_, it->second);
+        }
+        it = joined_targets_.erase(it);
+    }
 }
 
 }  // namespace ndproxy

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 
 #include "core/mirror_service.hpp"
 #include "ndproxy/config.hpp"
@@ -38,6 +39,10 @@ public:
     void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
     void on_timer(TimePoint now);
     void reconfigure(ResponderServiceSettings settings);
+    // Leaves the groups of addresses the kernel now answers for, or that are gone; on the slow
+    // timer, since nothing is lost by staying a member a little longer.
+    void prune_memberships();
+    [[nodiscard]] std::size_t memberships() const { return joined_targets_.size(); }
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
     [[nodiscard]] const ResponderPolicy& policy() const { return policy_; }
@@ -47,12 +52,18 @@ public:
 private:
     void execute(const std::vector<ResponderAction>& actions);
     void answer(const respond::Answer& answer);
+    void join_for(const Ipv6Address& target);
 
     ResponderServiceSettings settings_;
     MirrorService& mirror_;
     PacketPort& packets_;
     ResponderPolicy policy_;
     ResponderStats stats_;
+    // RFC 4861 §7.2.8: a proxy joins the solicited-node groups of the addresses it answers for.
+    // Several targets share a group, so groups are counted.
+    int joined_ifindex_ = 0;
+    std::unordered_map<Ipv6Address, Ipv6Address> joined_targets_;  // target -> group
+    std::unordered_map<Ipv6Address, unsigned> group_members_;      // group -> targets
 };
 
 }  // namespace ndproxy

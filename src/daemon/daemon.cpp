@@ -63,6 +63,7 @@ Daemon::Daemon(CommandLine startup)
     loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
         proxy_refresh_.acknowledge();
         service_.refresh_proxy_table(Clock::now());
+        responder_.prune_memberships();
         check_neighbour_capacity(service_.policy().entries().size());
         notify_status();
     });

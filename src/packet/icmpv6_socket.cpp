@@ -74,6 +74,19 @@ bool Icmpv6Socket::send(int ifindex, const Ipv6Address& destination,
     return true;
 }
 
+bool Icmpv6Socket::membership(int ifindex, const Ipv6Address& group, bool join) {
+    ipv6_mreq request{};
+    std::memcpy(&request.ipv6mr_multiaddr, group.bytes.data(), 16);
+    request.ipv6mr_interface = static_cast<unsigned>(ifindex);
+    if (setsockopt(socket_.get(), IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &request,
+                   sizeof(request)) < 0) {
+        log::debug("{} {} on ifindex {}: {}", join ? "joining" : "leaving", group, ifindex,
+                   std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 std::vector<ReceivedAdvertisement> Icmpv6Socket::read_advertisements() {
     std::vector<ReceivedAdvertisement> adverts;
     std::array<std::uint8_t, 1500> buffer;

@@ -14,6 +14,7 @@ public:
     [[nodiscard]] int fd() const { return socket_.get(); }
     bool send(int ifindex, const Ipv6Address& destination, std::span<const std::uint8_t> icmp);
     std::vector<ReceivedAdvertisement> read_advertisements();
+    bool membership(int ifindex, const Ipv6Address& group, bool join);
 
 private:
     UniqueFd socket_;

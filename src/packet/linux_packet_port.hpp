@@ -17,6 +17,13 @@ public:
         return icmp_.read_advertisements();
     }
 
+    bool join_group(int ifindex, const Ipv6Address& group) override {
+        return icmp_.membership(ifindex, group, true);
+    }
+    bool leave_group(int ifindex, const Ipv6Address& group) override {
+        return icmp_.membership(ifindex, group, false);
+    }
+
     [[nodiscard]] int frame_fd() const override { return frames_.fd(); }
     void listen_for_solicitations(int ifindex) override { frames_.listen(ifindex); }
     void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {

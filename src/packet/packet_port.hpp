@@ -33,6 +33,11 @@ public:
                       std::span<const std::uint8_t> icmp) = 0;
     virtual std::vector<ReceivedAdvertisement> read_advertisements() = 0;
 
+    // Joins or leaves a multicast group on `ifindex`, so that switches snooping MLD deliver
+    // what is sent to it. False on failure.
+    virtual bool join_group(int ifindex, const Ipv6Address& group) = 0;
+    virtual bool leave_group(int ifindex, const Ipv6Address& group) = 0;
+
     // Readable when solicitations from the external link are queued.
     [[nodiscard]] virtual int frame_fd() const = 0;
     // Starts receiving Neighbor Solicitations on `ifindex` (0: stops).

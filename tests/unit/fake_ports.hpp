@@ -22,6 +22,7 @@ public:
     std::map<std::pair<int, Ipv6Address>, std::uint8_t> proxies;  // (ifindex, address) -> proto
     std::vector<KernelEvent> queued;
     bool lose_notifications = false;
+    bool refuse_proxy_writes = false;  // e.g. a kernel without IPv6 proxy support
     std::size_t proxy_writes = 0;
 
     void add_link(int ifindex, const std::string& name, bool up = true) {
@@ -101,6 +102,8 @@ public:
             ++proxy_writes;
             if (!links.contains(ifindex)) {
                 results.push_back(ENODEV);
+            } else if (refuse_proxy_writes) {
+                results.push_back(EOPNOTSUPP);
             } else if (write.op == netlink::ProxyOp::add) {
                 proxies[{ifindex, write.address}] = kOwnProtocol;
                 results.push_back(0);
@@ -126,6 +129,18 @@ public:
     std::vector<std::pair<int, std::vector<std::uint8_t>>> frames_out;
     int listening_on = 0;
 
+    std::map<std::pair<int, Ipv6Address>, int> joined;  // (ifindex, group) -> joins
+
+    bool join_group(int ifindex, const Ipv6Address& group) override {
+        ++joined[{ifindex, group}];
+        return true;
+    }
+    bool leave_group(int ifindex, const Ipv6Address& group) override {
+        if (--joined[{ifindex, group}] == 0) {
+            joined.erase({ifindex, group});
+        }
+        return true;
+    }
     int frame_fd() const override { return -1; }
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
     void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {
