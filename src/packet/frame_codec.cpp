@@ -1,5 +1,7 @@
 #include "packet/frame_codec.hpp"
 
+#include "packet/ndp_codec.hpp"
+
 #include <algorithm>
 
 namespace ndproxy::ndp {
@@ -11,7 +13,6 @@ constexpr std::uint16_t kEthertypeIpv6 = 0x86dd;
 constexpr std::uint8_t kNextHeaderIcmpv6 = 58;
 constexpr std::uint8_t kTypeSolicitation = 135;
 constexpr std::size_t kSolicitationFixed = 24;
-constexpr std::uint8_t kOptionSourceLinkLayer = 1;
 
 std::uint16_t read16(std::span<const std::uint8_t> bytes, std::size_t at) {
     return static_cast<std::uint16_t>(bytes[at] << 8 | bytes[at + 1]);
@@ -161,19 +162,11 @@ SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame)
     if (ns.target.is_multicast()) {
         return DropReason::multicast_target;
     }
-    for (std::span<const std::uint8_t> options = icmp.subspan(kSolicitationFixed);
-         !options.empty();) {
-        if (options.size() < 2 || options[1] == 0 || options[1] * 8u > options.size()) {
-            return DropReason::bad_option;
-        }
-        const std::size_t length = options[1] * 8u;
-        if (options[0] == kOptionSourceLinkLayer && length == 8) {
-            MacAddress mac;
-            std::copy_n(options.begin() + 2, 6, mac.bytes.begin());
-            ns.source_lladdr = mac;
-        }
-        options = options.subspan(length);
+    const auto lladdr = scan_options(icmp.subspan(kSolicitationFixed), kOptionSourceLinkLayer);
+    if (!lladdr) {
+        return DropReason::bad_option;
     }
+    ns.source_lladdr = *lladdr;
     if (ns.is_dad()) {
         if (!ns.destination.is_solicited_node_multicast()) {
             return DropReason::dad_bad_destination;

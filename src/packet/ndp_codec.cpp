@@ -5,8 +5,6 @@
 namespace ndproxy::ndp {
 namespace {
 
-constexpr std::uint8_t kOptionSourceLinkLayer = 1;
-constexpr std::uint8_t kOptionTargetLinkLayer = 2;
 constexpr std::size_t kFixedPart = 24;  // type, code, checksum, flags/reserved, target
 
 void append_link_layer_option(std::vector<std::uint8_t>& out, std::uint8_t type,
@@ -42,20 +40,32 @@ std::optional<Advertisement> parse_advertisement(std::span<const std::uint8_t> i
     advert.flags.router = (icmp[4] & 0x80) != 0;
     advert.flags.solicited = (icmp[4] & 0x40) != 0;
     advert.flags.override_flag = (icmp[4] & 0x20) != 0;
-    std::span<const std::uint8_t> options = icmp.subspan(kFixedPart);
+    const auto lladdr = scan_options(icmp.subspan(kFixedPart), kOptionTargetLinkLayer);
+    if (!lladdr) {
+        return std::nullopt;
+    }
+    advert.target_lladdr = *lladdr;
+    return advert;
+}
+
+std::optional<std::optional<MacAddress>> scan_options(std::span<const std::uint8_t> options,
+                                                      std::uint8_t lladdr_type) {
+    std::optional<MacAddress> lladdr;
     while (!options.empty()) {
         if (options.size() < 2 || options[1] == 0 || options[1] * 8u > options.size()) {
             return std::nullopt;
         }
         const std::size_t length = options[1] * 8u;
-        if (options[0] == kOptionTargetLinkLayer && length == 8) {
+        // RFC 4861 §4.6.1: on Ethernet the option is 8 octets, the address right after the
+        // type and length.
+        if (options[0] == lladdr_type && length == 8 && !lladdr) {
             MacAddress mac;
-            std::copy(options.begin() + 2, options.begin() + 8, mac.bytes.begin());
-            advert.target_lladdr = mac;
+            std::copy_n(options.begin() + 2, 6, mac.bytes.begin());
+            lladdr = mac;
         }
         options = options.subspan(length);
     }
-    return advert;
+    return lladdr;
 }
 
 std::vector<std::uint8_t> build_solicitation(const Ipv6Address& target,

@@ -27,7 +27,7 @@ NeighbourUpdate neighbour(const char* address, std::uint16_t state = nud::reacha
 }
 
 class MirrorServiceTest : public ::testing::Test {
-protected:
+public:
     MirrorServiceTest() {
         kernel.add_link(kExt, "ext");
         kernel.add_link(kBr0, "br0");
@@ -165,32 +165,43 @@ TEST_F(MirrorServiceTest, VanishedNeighbourIsProbedOnTheBridgeAndKeptWhenItAnswe
     EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol), std::vector{addr("2001:db8:1::10")});
 }
 
-TEST_F(MirrorServiceTest, UnansweredProbesEndInWithdrawal) {
-    kernel.neighbours = {neighbour("2001:db8:1::10")};
-    MirrorService service = make();
+// A mirrored VM whose neighbour entry the kernel then deletes, with `heard` (if any) arriving
+// while ndproxyd confirms; returns whether its proxy entry outlived the withdraw time.
+bool survives_deletion(MirrorServiceTest& test, MirrorService& service,
+                       std::optional<ReceivedAdvertisement> heard) {
+    const TimePoint t0 = test.t0;
+    test.kernel.neighbours = {neighbour("2001:db8:1::10")};
     service.full_resync(t0);
-    kernel.neighbours.clear();
-    kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
+    test.kernel.neighbours.clear();
+    test.kernel.notify(
+        NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
     service.on_kernel_readable(t0 + 1s);
+    if (heard) {
+        service.on_advertisement(*heard, t0 + 1500ms);
+    }
     for (auto now = t0 + 1s; now <= t0 + 7s; now += 250ms) {
         service.on_timer(now);
     }
-    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+    return !test.kernel.proxies_with(kExt, kOwnProtocol).empty();
+}
+
+TEST_F(MirrorServiceTest, UnansweredProbesEndInWithdrawal) {
+    MirrorService service = make();
+    EXPECT_FALSE(survives_deletion(*this, service, std::nullopt));
 }
 
 TEST_F(MirrorServiceTest, AdvertisementsFromTheUplinkAreNotEvidence) {
-    kernel.neighbours = {neighbour("2001:db8:1::10")};
     MirrorService service = make();
-    service.full_resync(t0);
-    kernel.neighbours.clear();
-    kernel.notify(NeighbourUpdate{kBr0, addr("2001:db8:1::10"), std::nullopt, nud::none, true});
-    service.on_kernel_readable(t0 + 1s);
-    service.on_advertisement({kExt, addr("fe80::ff"), {addr("2001:db8:1::10"), {}, std::nullopt}},
-                             t0 + 1500ms);
-    for (auto now = t0 + 1s; now <= t0 + 7s; now += 250ms) {
-        service.on_timer(now);
-    }
-    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+    EXPECT_FALSE(survives_deletion(
+        *this, service,
+        ReceivedAdvertisement{kExt, addr("fe80::ff"), {addr("2001:db8:1::10"), {}, std::nullopt}}));
+}
+
+TEST_F(MirrorServiceTest, AnAnswerFromTheBridgeKeepsTheEntry) {
+    MirrorService service = make();
+    EXPECT_TRUE(survives_deletion(
+        *this, service,
+        ReceivedAdvertisement{kBr0, addr("fe80::10"), {addr("2001:db8:1::10"), {}, std::nullopt}}));
 }
 
 TEST_F(MirrorServiceTest, RenamedBridgeCountsAsGone) {
