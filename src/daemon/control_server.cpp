@@ -32,14 +32,21 @@ UniqueFd listen_on(const std::string& path) {
         std::error_code ignored;
         std::filesystem::create_directories(parent, ignored);
     }
-    // A socket file left by a daemon that died is in the way; anything else is not ours.
-    struct stat existing {};
-    if (::lstat(path.c_str(), &existing) == 0 && S_ISSOCK(existing.st_mode)) {
-        ::unlink(path.c_str());
-    }
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) {
         fail("control socket");
+    }
+    // A socket file left by a daemon that died is in the way and can go; one that still
+    // answers belongs to a running ndproxyd, and two daemons must not fight over one host.
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0 && S_ISSOCK(existing.st_mode)) {
+        UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address),
+                               sizeof(address)) == 0) {
+            errno = EADDRINUSE;
+            fail("another ndproxyd answers on control socket " + path);
+        }
+        ::unlink(path.c_str());
     }
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
         fail("cannot bind control socket " + path);
