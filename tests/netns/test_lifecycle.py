@@ -27,6 +27,19 @@ class LifecycleTest(harness.NetnsCase):
         d = self.daemon()
         self.assertEqual(d.stop(signal.SIGINT, within=1.0), 0)
 
+    def test_second_daemon_on_the_same_socket_refuses_to_start(self):
+        first = self.daemon()
+        second = harness.Daemon(self.workdir, "second", socket_path=first.socket)
+        self.daemons.append(second)
+        second.start(*self.BASE_ARGS, ready=False)
+        rc = second.proc.wait(10)
+        second.signalled = True     # its exit is what this test expects
+        second.kill()
+        self.assertEqual(rc, 1)
+        self.assertIn("another ndproxyd answers on control socket", second.log_text())
+        # The first one still owns the socket and answers on it.
+        self.assertEqual(first.status()["external"]["name"], "ext")
+
     def test_flush_on_exit_withdraws_only_owned(self):
         ip(HOST, "-6", "neigh", "add", "proxy", "2001:db8:1::99", "dev", "ext")
         ip(HOST, "-6", "neigh", "add", "proxy", "2001:db8:1::98", "dev", "ext", "proto", "4")
