@@ -11,6 +11,7 @@ NDPROXY_PACKAGES=(
     libmnl-dev libnl-3-dev libnl-route-3-dev libboost-program-options-dev libfmt-dev
     libgtest-dev nlohmann-json3-dev libsystemd-dev
     iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq clang-format
+    debhelper dpkg-dev lintian man-db systemd
 )
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -50,9 +50,9 @@ struct DumpState {
     int error = 0;  // a libnl error code from the callback; stops the dump
 };
 
-// One RTM_NEWNEIGH of the dump. libnl 3.7 turns it into an rtnl_neigh, but rtnl_neigh has no
-// field for NDA_PROTOCOL (the kernel added it in 5.2; libnl never followed), so the tag is read
-// from the same message with nlmsg_parse.
+// One RTM_NEWNEIGH of the dump. libnl turns it into an rtnl_neigh, but libnl 3.7 (Debian 12)
+// neither parses nor exposes NDA_PROTOCOL (added in Linux 5.2), so the tag is read from the same
+// message with nlmsg_parse.
 int on_neighbour(nl_msg* msg, void* arg) {
     auto& state = *static_cast<DumpState*>(arg);
     nlmsghdr* header = nlmsg_hdr(msg);

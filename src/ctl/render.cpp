@@ -48,11 +48,18 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
     {"proxy_repairs", "Owned proxy entries put back after they vanished from the kernel."},
     {"kernel_errors", "Netlink requests the kernel refused."},
     {"send_errors", "Packets that could not be sent."},
+    {"answer_errors", "Responder answers that could not be sent."},
+    {"verified", "Unknown targets that answered on the internal side, then answered and mirrored."},
+    {"verification_misses", "Unknown targets that did not answer on the internal side."},
+    {"negative_cache_evictions",
+     "Misses dropped from the full negative cache before they expired."},
 });
 // Values in "stats" that are levels, not running totals.
 constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
     {"entries", "Addresses the daemon currently proxies."},
     {"kernel_entries", "Of those, the ones with a proxy entry in the kernel."},
+    {"verifications_in_flight", "Unknown targets being solicited on the internal side now."},
+    {"negative_cache", "Unknown targets remembered as absent."},
 });
 
 const json* member(const json& object, std::string_view key) {

@@ -30,8 +30,9 @@ std::string render_kernel_list(const nlohmann::json& view);
 
 // The "stats" object in the Prometheus text exposition format, for node_exporter's textfile
 // collector: ndproxyd_NAME_total counters, ndproxyd_ns_dropped_total{reason="..."}, and the
-// gauges ndproxyd_entries and ndproxyd_kernel_entries, each family with HELP and TYPE lines.
-// Values that are not non-negative numbers are left out.
+// gauges (ndproxyd_entries, ndproxyd_kernel_entries, ndproxyd_verifications_in_flight,
+// ndproxyd_negative_cache), each family with HELP and TYPE lines. A member it does not know is
+// taken for a counter. Values that are not non-negative numbers are left out.
 std::string render_prometheus(const nlohmann::json& stats);
 
 // A number of seconds the way an operator reads it: 12s, 5m03s, 2h10m, 3d04h; "-" if not a

@@ -214,6 +214,20 @@ TEST(RenderPrometheus, EveryFamilyHasHelpAndTypeOnce) {
     }
 }
 
+TEST(RenderPrometheus, ResponderLevelsAreGauges) {
+    const json stats = json::parse(R"({"verifications_in_flight": 2, "negative_cache": 40,
+                                       "negative_cache_evictions": 7, "verified": 1})");
+    const std::string text = render_prometheus(stats);
+    for (const char* expected :
+         {"# TYPE ndproxyd_verifications_in_flight gauge\nndproxyd_verifications_in_flight 2\n",
+          "# TYPE ndproxyd_negative_cache gauge\nndproxyd_negative_cache 40\n",
+          "# TYPE ndproxyd_negative_cache_evictions_total counter\n"
+          "ndproxyd_negative_cache_evictions_total 7\n",
+          "# TYPE ndproxyd_verified_total counter\nndproxyd_verified_total 1\n"}) {
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nin:\n" << text;
+    }
+}
+
 TEST(RenderPrometheus, NotAnObjectPrintsNothing) {
     EXPECT_EQ(render_prometheus(json()), "");
 }
