@@ -101,6 +101,15 @@ class NaSniffer:
         return json.loads(out.strip().splitlines()[-1])
 
 
+def rss_kib(pid):
+    """Resident set size of process `pid` in KiB (VmRSS)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
 def ctl_command(socket_path, *args):
     return [binary("NDPROXYCTL", "ndproxyctl"), "--socket", socket_path, *args]
 
@@ -237,6 +246,10 @@ class Daemon:
         if len(lines) > head + tail:
             lines = lines[:head] + [f"... ({len(lines) - head - tail} lines left out) ..."] + lines[-tail:]
         return "\n".join(lines)
+
+
+# For tests that choose the responder mode themselves (ndproxyd rejects a repeated option).
+RESPONDER_BASE_ARGS = ("-e", "ext", "-i", "br0", "-p", PREFIX, "--log-level", "debug")
 
 
 class NetnsCase(unittest.TestCase):

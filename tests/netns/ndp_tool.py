@@ -13,19 +13,39 @@
   ndp_tool.py sniff IFACE TARGET SECONDS
       Prints "ready" once capturing, then after SECONDS a JSON list of the Neighbor
       Advertisements for TARGET received on IFACE: time (s since ready), source, destination,
-      solicited, override, router, tlla (target link-layer address option or null).
+      solicited, override, router, tlla (target link-layer address option or null), and
+      target, hop_limit, ether_source, ether_destination.
+
+  ndp_tool.py exchange IFACE SECONDS SPEC
+      Sends the Neighbor Solicitations SPEC describes (a JSON list, see solicitation_frame()),
+      in order, each `delay` seconds after the one before; then keeps capturing for SECONDS
+      more and prints {"sent": [seconds since the first send, ...], "advertisements": [...]}:
+      every NA received on IFACE not sent by us, described as by `sniff`, with `time` in
+      seconds since the first send. For packets the kernel would not build: a wrong hop limit
+      or code, a zero-length option, a DAD probe with a source link-layer option.
+
+  ndp_tool.py flood IFACE SECONDS PREFIX SOURCES [FRAMES]
+      Sends solicitations for random targets in PREFIX (a /64) as fast as a raw AF_PACKET
+      socket allows, for SECONDS, from SOURCES random link-local sources with random MACs
+      (1: one fixed source, as a single misbehaving host would), cycling through FRAMES
+      (default 8192) pre-built frames whose targets change every round (never the same target
+      twice in 65534 rounds). No scapy on the hot path. Prints {"sent", "seconds"}.
 """
 
 import ipaddress
 import json
 import logging
+import random
+import socket
+import struct
 import sys
 import threading
 import time
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (AsyncSniffer, Ether, ICMPv6ND_NA, ICMPv6ND_NS,  # noqa: E402
-                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, get_if_hwaddr, sendp)
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, Raw,
+                       get_if_hwaddr, sendp)
 
 
 def canonical(address):
@@ -53,9 +73,11 @@ def start_sniffer(iface, target, destination=None, **kwargs):
 def describe(pkt, t0):
     na = pkt[ICMPv6ND_NA]
     tlla = pkt[ICMPv6NDOptDstLLAddr].lladdr if ICMPv6NDOptDstLLAddr in pkt else None
-    return {"time": round(float(pkt.time) - t0, 3), "source": pkt[IPv6].src,
+    return {"time": round(float(pkt.time) - t0, 4), "source": pkt[IPv6].src,
             "destination": pkt[IPv6].dst, "solicited": bool(na.S), "override": bool(na.O),
-            "router": bool(na.R), "tlla": tlla}
+            "router": bool(na.R), "tlla": tlla, "target": canonical(na.tgt),
+            "hop_limit": pkt[IPv6].hlim, "ether_source": pkt[Ether].src,
+            "ether_destination": pkt[Ether].dst}
 
 
 def probe(iface, source, dst_mac, target, timeout="2"):
@@ -86,8 +108,140 @@ def sniff(iface, target, seconds):
     print(json.dumps([describe(pkt, t0) for pkt in sniffer.results or []]))
 
 
+def solicited_node(address):
+    """ff02::1:ffXX:XXXX for `address` (RFC 4291 2.7.1)."""
+    low = ipaddress.IPv6Address(address).packed[13:]
+    return str(ipaddress.IPv6Address(bytes.fromhex("ff02" + "00" * 9 + "01ff") + low))
+
+
+def multicast_mac(group):
+    return "33:33:" + ":".join(f"{b:02x}" for b in ipaddress.IPv6Address(group).packed[12:])
+
+
+def solicitation_frame(spec, mac):
+    """One NS frame from a dict: target (required); source (default "::", a DAD probe);
+    destination (default the target's solicited-node group); ether_destination (default the
+    destination's multicast MAC); hop_limit (255); code (0); sllao (default: unless the source
+    is "::"), the source link-layer option with our MAC; zero_length_option (false): append an
+    option whose length field is 0, which RFC 4861 4.6 forbids."""
+    target = canonical(spec["target"])
+    source = canonical(spec.get("source", "::"))
+    destination = canonical(spec.get("destination", solicited_node(target)))
+    ether_destination = spec.get("ether_destination")
+    if ether_destination is None:
+        if not ipaddress.IPv6Address(destination).is_multicast:
+            sys.exit(f"a unicast solicitation needs an ether_destination: {spec}")
+        ether_destination = multicast_mac(destination)
+    ns = ICMPv6ND_NS(tgt=target, code=spec.get("code", 0))
+    if spec.get("sllao", source != "::"):
+        ns = ns / ICMPv6NDOptSrcLLAddr(lladdr=mac)
+    if spec.get("zero_length_option"):
+        ns = ns / Raw(bytes([14, 0, 0, 0, 0, 0, 0, 0]))      # type 14 (nonce), length 0
+    return (Ether(src=mac, dst=ether_destination)
+            / IPv6(src=source, dst=destination, hlim=spec.get("hop_limit", 255)) / ns)
+
+
+def exchange(iface, seconds, spec):
+    specs = json.loads(spec)
+    mac = get_if_hwaddr(iface)
+    frames = [solicitation_frame(s, mac) for s in specs]
+
+    def is_answer(pkt):
+        return ICMPv6ND_NA in pkt and pkt[Ether].src != mac
+
+    started = threading.Event()
+    sniffer = AsyncSniffer(iface=iface, lfilter=is_answer, started_callback=started.set)
+    sniffer.start()
+    if not started.wait(5):
+        sys.exit("sniffer did not start")
+    sent = []
+    # Frames built beforehand and sent on a plain packet socket: back-to-back solicitations
+    # leave microseconds apart (scapy's own send takes a millisecond to build each one).
+    frames = [bytes(frame) for frame in frames]
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as out:
+        out.bind((iface, 0))
+        for s, frame in zip(specs, frames):
+            if s.get("delay"):
+                time.sleep(float(s["delay"]))
+            sent.append(time.time())
+            out.send(frame)
+    time.sleep(float(seconds))      # the capture window: answers may come this late
+    sniffer.stop()
+    t0 = sent[0] if sent else time.time()
+    print(json.dumps({"sent": [round(t - t0, 4) for t in sent],
+                      "advertisements": [describe(p, t0) for p in sniffer.results or []]}))
+
+
+def checksum16(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+TARGET_MIDDLE = 14 + 40 + 8 + 8    # frame offset of bytes 8-11 of an NS's target
+
+
+def raw_solicitation(ether_source, source, target):
+    """A valid multicast NS with a source link-layer option, as bytes (no scapy: fast)."""
+    group = ipaddress.IPv6Address(solicited_node(str(ipaddress.IPv6Address(target)))).packed
+    icmp = bytearray(struct.pack("!BBHI", 135, 0, 0, 0) + target + bytes([1, 1]) + ether_source)
+    pseudo = source + group + struct.pack("!I3xB", len(icmp), 58)
+    struct.pack_into("!H", icmp, 2, checksum16(pseudo + bytes(icmp)))
+    ip6 = struct.pack("!IHBB", 6 << 28, len(icmp), 58, 255) + source + group
+    return b"\x33\x33" + group[12:] + ether_source + b"\x86\xdd" + ip6 + bytes(icmp)
+
+
+def flood(iface, seconds, prefix, sources, count="8192"):
+    network = ipaddress.IPv6Network(prefix)
+    rng = random.Random(7)
+    fixed_mac = bytes.fromhex(get_if_hwaddr(iface).replace(":", ""))
+    senders = []
+    for _ in range(int(sources)):
+        if int(sources) == 1:
+            mac = fixed_mac
+        else:
+            mac = bytes([0x02]) + rng.randbytes(5)
+        senders.append((mac, ipaddress.IPv6Address("fe80::" + ":".join(
+            f"{rng.getrandbits(16):x}" for _ in range(4))).packed))
+    frames, words = [], []
+    for i in range(int(count)):
+        mac, source = senders[i % len(senders)]
+        target = (int(network.network_address) | rng.getrandbits(64)).to_bytes(16, "big")
+        frames.append(bytearray(raw_solicitation(mac, source, target)))
+        words.append(struct.unpack_from("!HH", frames[-1], TARGET_MIDDLE))
+    pack = struct.pack_into
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+        s.bind((iface, 0))
+        send = s.send
+        sent, n, round_ = 0, len(frames), 0
+        start = time.monotonic()
+        deadline = start + float(seconds)
+        while True:
+            i = sent % n
+            if i == 0:
+                round_ = round_ % 65534 + 1
+            # Each round through the frames changes bytes 8-11 of every target so that the
+            # ones'-complement sum, hence the checksum, stays the same: a fresh target each
+            # time, and the solicited-node group (the last 3 bytes) unchanged.
+            a, b = words[i]
+            frame = frames[i]
+            pack("!HH", frame, TARGET_MIDDLE, (a + round_) % 0xffff, (b - round_) % 0xffff)
+            try:
+                send(frame)
+            except OSError:             # ENOBUFS: the queue is full, which is the point
+                pass
+            sent += 1
+            if sent & 255 == 0 and time.monotonic() >= deadline:
+                break
+        elapsed = time.monotonic() - start
+    print(json.dumps({"sent": sent, "seconds": round(elapsed, 3)}))
+
+
 if __name__ == "__main__":
-    commands = {"probe": probe, "sniff": sniff}
+    commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "flood": flood}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -17,6 +17,7 @@ Neighbor Discovery for the VM's address on ext: exactly what ndproxyd is for.
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -128,6 +129,14 @@ def link_is_up(ns, dev):
 
 def link_mac(ns, dev):
     return ip_json(ns, "link", "show", "dev", dev)[0]["address"]
+
+
+def link_local(ns, dev):
+    """The link-local address of `dev` (e.g. ext's: the source of the responder's answers)."""
+    for info in ip_json(ns, "-6", "addr", "show", "dev", dev, "scope", "link"):
+        for addr in info.get("addr_info", []):
+            return addr["local"]
+    raise AssertionError(f"{dev} in {ns} has no link-local address")
 
 
 def vm_name(n):
@@ -275,6 +284,23 @@ class Topology:
     def host_knows(self, addr, dev="br0"):
         state = self.host_neigh_state(addr, dev)
         return state is not None and "FAILED" not in state and "INCOMPLETE" not in state
+
+    def router_ping_rtt(self, addr, wait=3):
+        """Pings `addr` once from the router's off-link address; the round trip in ms (which
+        includes resolving `addr`: the echo request waits for it), or None if unanswered."""
+        proc = ns_exec(ROUTER, "ping", "-6", "-c", "1", "-W", str(wait), "-I", OFFLINK_SRC, addr,
+                       check=False, timeout=wait + 5)
+        match = re.search(r"time=([0-9.]+) ms", proc.stdout)
+        return float(match.group(1)) if proc.returncode == 0 and match else None
+
+    def router_exchange(self, solicitations, listen=0.5):
+        """The router sends `solicitations` (dicts, see ndp_tool.solicitation_frame) from down0
+        and captures every Neighbor Advertisement until `listen` seconds after the last one.
+        Returns {"sent": [times], "advertisements": [...]}, times relative to the first send."""
+        timeout = listen + sum(float(s.get("delay", 0)) for s in solicitations) + 30
+        out = ns_exec(ROUTER, "/usr/bin/python3", NDP_TOOL, "exchange", "down0", str(listen),
+                      json.dumps(solicitations), timeout=timeout).stdout
+        return json.loads(out.strip().splitlines()[-1])
 
     def router_unicast_probe(self, target, timeout=2):
         """The router sends a unicast NS for `target` to host ext's MAC; returns the answer dict."""

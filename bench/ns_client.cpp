@@ -1,0 +1,464 @@
+// The upstream router's side of the responder benchmark (bench/responder): sends Neighbor
+// Solicitations as whole frames on an AF_PACKET socket and times or counts the Neighbor
+// Advertisements that come back. Standalone (no project library), so bench/responder can build
+// it with a plain `c++` when the build tree has no copy.
+//
+//   ns_client latency IFACE TARGET COUNT [options]
+//       One solicitation at a time, TARGET (or TARGET, TARGET+1, ... with --fresh), each timed
+//       from just before send() to the kernel's receive timestamp of the matching answer (an NA
+//       for the target with S set): the client's own scheduling is not in the figure.
+//       Prints: count= answered= p50_us= p99_us= max_us= mean_us=
+//   ns_client flood IFACE SECONDS PREFIX [options]
+//       Sends solicitations for random targets in PREFIX (/64 or longer, e.g. 2001:db8:1:0:ffff::/80)
+//       as fast as the socket takes them for SECONDS, and counts the answers (NAs with S set)
+//       that arrive until --drain-ms after the last send.
+//       Prints: sent= seconds= sent_per_s= answered= answered_per_s=
+//   options:
+//       --sources N         rotate over N sources: SOURCE_BASE+1 ... SOURCE_BASE+N (default 1)
+//       --source-base ADDR  link-local base of the sources (default fe80::e:0)
+//       --forged            random link-local sources and random source MACs instead
+//       --fresh             latency: a new target each time (TARGET + i)
+//       --gap-us N          latency: pause between solicitations (default 1000)
+//       --timeout-ms N      latency: give up on one solicitation after N ms (default 1500)
+//       --drain-ms N        flood: keep counting this long after the last send (default 500)
+//       --dump              latency: also print every sample to stderr (index, target, µs or -1)
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Address = std::array<std::uint8_t, 16>;
+using Mac = std::array<std::uint8_t, 6>;
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(1);
+}
+
+[[noreturn]] void usage(const char* why) {
+    std::fprintf(stderr, "ns_client: %s (see the comment at the top of bench/ns_client.cpp)\n", why);
+    std::exit(2);
+}
+
+Address parse_address(const std::string& text) {
+    Address address{};
+    if (inet_pton(AF_INET6, text.c_str(), address.data()) != 1) {
+        usage(("not an IPv6 address: " + text).c_str());
+    }
+    return address;
+}
+
+Address plus(Address base, std::uint64_t n) {
+    for (int i = 15; i >= 8 && n != 0; --i) {
+        const unsigned sum = base[i] + (n & 0xff);
+        base[i] = static_cast<std::uint8_t>(sum);
+        n = (n >> 8) + (sum >> 8);
+    }
+    return base;
+}
+
+std::uint16_t checksum(const Address& source, const Address& destination,
+                       const std::uint8_t* icmp, std::size_t length) {
+    std::uint32_t sum = 0;
+    auto add = [&](const std::uint8_t* bytes, std::size_t n) {
+        for (std::size_t i = 0; i + 1 < n; i += 2) {
+            sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+        }
+        if (n % 2) {
+            sum += static_cast<std::uint32_t>(bytes[n - 1] << 8);
+        }
+    };
+    add(source.data(), 16);
+    add(destination.data(), 16);
+    sum += static_cast<std::uint32_t>(length) + 58;
+    add(icmp, length);
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<std::uint16_t>(~sum);
+}
+
+// A valid multicast solicitation (RFC 4861 4.3) with a source link-layer option: 86 bytes.
+std::vector<std::uint8_t> solicitation(const Mac& mac, const Address& source, const Address& target) {
+    Address group{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, target[13], target[14], target[15]};
+    std::vector<std::uint8_t> frame(14 + 40 + 32, 0);
+    std::uint8_t* p = frame.data();
+    const std::uint8_t ether_destination[6] = {0x33, 0x33, group[12], group[13], group[14], group[15]};
+    std::memcpy(p, ether_destination, 6);
+    std::memcpy(p + 6, mac.data(), 6);
+    p[12] = 0x86;
+    p[13] = 0xdd;
+    std::uint8_t* ip = p + 14;
+    ip[0] = 0x60;
+    ip[5] = 32;   // payload length
+    ip[6] = 58;   // ICMPv6
+    ip[7] = 255;  // hop limit
+    std::memcpy(ip + 8, source.data(), 16);
+    std::memcpy(ip + 24, group.data(), 16);
+    std::uint8_t* icmp = ip + 40;
+    icmp[0] = 135;
+    std::memcpy(icmp + 8, target.data(), 16);
+    icmp[24] = 1;  // source link-layer address option, 8 bytes
+    icmp[25] = 1;
+    std::memcpy(icmp + 26, mac.data(), 6);
+    const std::uint16_t sum = checksum(source, group, icmp, 32);
+    icmp[2] = static_cast<std::uint8_t>(sum >> 8);
+    icmp[3] = static_cast<std::uint8_t>(sum);
+    return frame;
+}
+
+struct Answer {
+    Address target;
+    bool solicited;
+};
+
+// A received frame as a Neighbor Advertisement, if it is one.
+bool parse_answer(const std::uint8_t* frame, std::size_t length, Answer& answer) {
+    if (length < 14 + 40 + 24 || frame[12] != 0x86 || frame[13] != 0xdd || frame[14 + 6] != 58 ||
+        frame[14 + 40] != 136) {
+        return false;
+    }
+    std::memcpy(answer.target.data(), frame + 14 + 40 + 8, 16);
+    answer.solicited = (frame[14 + 40 + 4] & 0x40) != 0;
+    return true;
+}
+
+struct Link {
+    int ifindex = 0;
+    Mac mac{};
+};
+
+Link look_up(const std::string& name) {
+    Link link;
+    link.ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+    if (link.ifindex == 0) {
+        usage(("no such interface: " + name).c_str());
+    }
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ifreq request{};
+    std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &request) < 0) {
+        die("SIOCGIFHWADDR");
+    }
+    close(fd);
+    std::memcpy(link.mac.data(), request.ifr_hwaddr.sa_data, 6);
+    return link;
+}
+
+// A packet socket on `link` that receives only Neighbor Advertisements (none when `receive` is
+// false), never our own frames, with kernel receive timestamps.
+int open_socket(const Link& link, bool receive) {
+    const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        die("AF_PACKET socket");
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+    if (receive) {
+        static sock_filter program[] = {
+            BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
+            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
+            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, 0xffff),
+            BPF_STMT(BPF_RET | BPF_K, 0),
+        };
+        sock_fprog fprog{static_cast<unsigned short>(std::size(program)), program};
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+            die("SO_ATTACH_FILTER");
+        }
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+        const int buffer = 32 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer));
+    }
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = receive ? htons(ETH_P_IPV6) : 0;
+    address.sll_ifindex = link.ifindex;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
+        die("bind");
+    }
+    return fd;
+}
+
+struct Options {
+    int sources = 1;
+    Address source_base = parse_address("fe80::e:0");
+    bool forged = false;
+    bool fresh = false;
+    int gap_us = 1000;
+    int timeout_ms = 1500;
+    int drain_ms = 500;
+    bool dump = false;
+};
+
+struct Source {
+    Mac mac;
+    Address address;
+};
+
+std::vector<Source> make_sources(const Options& options, const Link& link, std::mt19937_64& rng) {
+    std::vector<Source> sources;
+    for (int i = 1; i <= options.sources; ++i) {
+        Source source{link.mac, plus(options.source_base, static_cast<std::uint64_t>(i))};
+        if (options.forged) {
+            const std::uint64_t r = rng();
+            source.mac = {0x02, static_cast<std::uint8_t>(r >> 8), static_cast<std::uint8_t>(r >> 16),
+                          static_cast<std::uint8_t>(r >> 24), static_cast<std::uint8_t>(r >> 32),
+                          static_cast<std::uint8_t>(r >> 40)};
+            source.address = plus(parse_address("fe80::"), rng());
+        }
+        sources.push_back(source);
+    }
+    return sources;
+}
+
+double realtime_us() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+int latency(const Link& link, const Address& first_target, int count, const Options& options) {
+    std::mt19937_64 rng(1);
+    const std::vector<Source> sources = make_sources(options, link, rng);
+    const int fd = open_socket(link, true);
+    std::vector<double> samples;
+    std::array<std::uint8_t, 2048> buffer;
+    alignas(cmsghdr) std::array<std::uint8_t, 256> control;
+    for (int i = 0; i < count; ++i) {
+        const Address target =
+            options.fresh ? plus(first_target, static_cast<std::uint64_t>(i)) : first_target;
+        const Source& source = sources[static_cast<std::size_t>(i) % sources.size()];
+        const auto frame = solicitation(source.mac, source.address, target);
+        const double sent_at = realtime_us();
+        if (send(fd, frame.data(), frame.size(), 0) < 0) {
+            die("send");
+        }
+        const auto answered_before = samples.size();
+        const double deadline = sent_at + options.timeout_ms * 1000.0;
+        for (;;) {
+            const double left_ms = (deadline - realtime_us()) / 1000.0;
+            pollfd waiting{fd, POLLIN, 0};
+            if (left_ms <= 0 || poll(&waiting, 1, static_cast<int>(left_ms) + 1) <= 0) {
+                break;  // unanswered
+            }
+            iovec vector{buffer.data(), buffer.size()};
+            msghdr message{};
+            message.msg_iov = &vector;
+            message.msg_iovlen = 1;
+            message.msg_control = control.data();
+            message.msg_controllen = control.size();
+            const ssize_t length = recvmsg(fd, &message, 0);
+            Answer answer;
+            if (length <= 0 || !parse_answer(buffer.data(), static_cast<std::size_t>(length), answer) ||
+                answer.target != target || !answer.solicited) {
+                continue;
+            }
+            double received_at = realtime_us();
+            for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec stamp;
+                    std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+                    received_at = static_cast<double>(stamp.tv_sec) * 1e6 +
+                                  static_cast<double>(stamp.tv_nsec) / 1e3;
+                }
+            }
+            samples.push_back(received_at - sent_at);
+            break;
+        }
+        if (options.dump) {
+            char text[INET6_ADDRSTRLEN];
+            inet_ntop(AF_INET6, target.data(), text, sizeof(text));
+            const bool answered = samples.size() == answered_before + 1;
+            std::fprintf(stderr, "%d %s %.0f\n", i, text, answered ? samples.back() : -1.0);
+        }
+        if (options.gap_us > 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(options.gap_us));
+        }
+    }
+    close(fd);
+    std::sort(samples.begin(), samples.end());
+    auto quantile = [&](double q) {
+        return samples.empty() ? 0.0
+                               : samples[std::min(samples.size() - 1,
+                                                  static_cast<std::size_t>(q * samples.size()))];
+    };
+    double total = 0;
+    for (const double s : samples) {
+        total += s;
+    }
+    std::printf("count=%d answered=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f\n", count,
+                samples.size(), quantile(0.50), quantile(0.99),
+                samples.empty() ? 0.0 : samples.back(),
+                samples.empty() ? 0.0 : total / static_cast<double>(samples.size()));
+    return samples.empty() ? 1 : 0;
+}
+
+int flood(const Link& link, double seconds, const std::string& prefix_text, const Options& options) {
+    const auto slash = prefix_text.find('/');
+    if (slash == std::string::npos) {
+        usage("the flood's prefix needs a length");
+    }
+    const Address prefix = parse_address(prefix_text.substr(0, slash));
+    const int length = std::atoi(prefix_text.c_str() + slash + 1);
+    if (length < 64 || length > 120) {
+        usage("the flood's prefix length must be 64 ... 120");
+    }
+    std::mt19937_64 rng(7);
+    const std::vector<Source> sources = make_sources(options, link, rng);
+    // Pre-built frames, so the send loop does nothing else.
+    constexpr std::size_t kFrames = 65536;
+    std::vector<std::vector<std::uint8_t>> frames;
+    frames.reserve(kFrames);
+    const int random_bits = 128 - length;
+    for (std::size_t i = 0; i < kFrames; ++i) {
+        const std::uint64_t low = random_bits >= 64 ? rng() : rng() & ((1ULL << random_bits) - 1);
+        Address target = prefix;
+        for (int b = 0; b < 8; ++b) {
+            target[15 - b] |= static_cast<std::uint8_t>(low >> (8 * b));
+        }
+        const Source& source = sources[i % sources.size()];
+        frames.push_back(solicitation(source.mac, source.address, target));
+    }
+
+    const int receiver = open_socket(link, true);
+    std::atomic<bool> stop{false};
+    std::uint64_t answered = 0;
+    std::thread counting([&] {
+        constexpr unsigned kBatch = 64;
+        std::vector<std::array<std::uint8_t, 256>> buffers(kBatch);
+        std::array<iovec, kBatch> vectors;
+        std::array<mmsghdr, kBatch> messages;
+        for (;;) {
+            pollfd waiting{receiver, POLLIN, 0};
+            if (poll(&waiting, 1, 50) <= 0) {
+                if (stop.load()) {
+                    return;
+                }
+                continue;
+            }
+            for (unsigned i = 0; i < kBatch; ++i) {
+                vectors[i] = {buffers[i].data(), buffers[i].size()};
+                messages[i] = {};
+                messages[i].msg_hdr.msg_iov = &vectors[i];
+                messages[i].msg_hdr.msg_iovlen = 1;
+            }
+            const int got = recvmmsg(receiver, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+            for (int i = 0; i < got; ++i) {
+                Answer answer;
+                if (parse_answer(buffers[i].data(), messages[i].msg_len, answer) && answer.solicited) {
+                    ++answered;
+                }
+            }
+        }
+    });
+
+    const int sender = open_socket(link, false);
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = link.ifindex;
+    to.sll_halen = 6;
+    constexpr unsigned kBatch = 64;
+    std::array<iovec, kBatch> vectors;
+    std::array<mmsghdr, kBatch> messages{};
+    std::uint64_t sent = 0;
+    std::size_t next = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (unsigned i = 0; i < kBatch; ++i) {
+            auto& frame = frames[(next + i) % kFrames];
+            vectors[i] = {frame.data(), frame.size()};
+            messages[i] = {};
+            messages[i].msg_hdr.msg_name = &to;
+            messages[i].msg_hdr.msg_namelen = sizeof(to);
+            messages[i].msg_hdr.msg_iov = &vectors[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int done = sendmmsg(sender, messages.data(), kBatch, 0);
+        if (done > 0) {
+            sent += static_cast<unsigned>(done);
+            next += static_cast<unsigned>(done);
+        }
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.drain_ms));
+    stop = true;
+    counting.join();
+    close(sender);
+    close(receiver);
+    std::printf("sent=%llu seconds=%.2f sent_per_s=%.0f answered=%llu answered_per_s=%.0f\n",
+                static_cast<unsigned long long>(sent), elapsed, static_cast<double>(sent) / elapsed,
+                static_cast<unsigned long long>(answered), static_cast<double>(answered) / elapsed);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> positional;
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                usage(("missing value for " + std::string(arg)).c_str());
+            }
+            return argv[++i];
+        };
+        if (arg == "--sources") {
+            options.sources = std::max(1, std::atoi(value().c_str()));
+        } else if (arg == "--source-base") {
+            options.source_base = parse_address(value());
+        } else if (arg == "--forged") {
+            options.forged = true;
+        } else if (arg == "--dump") {
+            options.dump = true;
+        } else if (arg == "--fresh") {
+            options.fresh = true;
+        } else if (arg == "--gap-us") {
+            options.gap_us = std::atoi(value().c_str());
+        } else if (arg == "--timeout-ms") {
+            options.timeout_ms = std::atoi(value().c_str());
+        } else if (arg == "--drain-ms") {
+            options.drain_ms = std::atoi(value().c_str());
+        } else {
+            positional.emplace_back(arg);
+        }
+    }
+    if (positional.size() == 4 && positional[0] == "latency") {
+        return latency(look_up(positional[1]), parse_address(positional[2]),
+                       std::atoi(positional[3].c_str()), options);
+    }
+    if (positional.size() == 4 && positional[0] == "flood") {
+        return flood(look_up(positional[1]), std::atof(positional[2].c_str()), positional[3], options);
+    }
+    usage("usage: ns_client latency IFACE TARGET COUNT | flood IFACE SECONDS PREFIX [options]");
+}
