@@ -43,6 +43,17 @@ struct Config {
     unsigned announce_count = 3;  // RFC 4861 §7.2.6: MAX_NEIGHBOR_ADVERTISEMENT
     std::chrono::milliseconds announce_interval{std::chrono::seconds(1)};
     std::size_t netlink_buffer = 4u << 20;  // bytes; receive buffer of the event socket
+
+    // Resource bounds: what hostile input or a runaway VM can make the daemon hold. Each one,
+    // when hit, is counted in `ndproxyctl stats`.
+    // Proxy entries the daemon keeps (and writes to the kernel). 2.5 times the 100,000
+    // addresses we design for: a real host never meets it, while a VM answering for a whole
+    // /64 in verify mode stops at some 60 MiB of daemon memory. Counted as entries_limit.
+    std::size_t max_entries = 262144;
+    std::size_t max_verifications = 256;  // responder verifications in flight
+    std::size_t negative_cache = 8192;    // targets remembered as verified absent
+    unsigned answer_rate = 1000;          // responder answers per second per source address
+    std::size_t max_control_clients = 64;
 };
 
 // A bad option or configuration line. The message names the culprit, e.g.
@@ -70,6 +81,11 @@ CommandLine parse_command_line(int argc, const char* const argv[]);
 // --config is given, and only if it exists.
 CommandLine parse_command_line(const std::vector<std::string>& arguments,
                                const std::string& default_config_path = kDefaultConfigPath);
+
+// The same for a configuration file's text that the caller has read: `path` only names it in
+// error messages. Pure; the fuzz target for the file format calls it.
+Config parse_config_text(std::string_view text, const std::string& path,
+                         const std::vector<std::string>& arguments = {});
 
 // Re-reads the configuration file on top of the command line remembered from startup (for
 // SIGHUP). Throws ConfigError; the caller keeps its running Config on failure.

@@ -11,10 +11,12 @@
 //
 // ENTRY:    {"address": "2001:db8:1::10", "interface": "br0" | null, "lladdr": "02:00:..." | null,
 //            "state": "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp" |
-//                     "incomplete" | "probing" | "unknown",
+//                     "incomplete" | "failed" | "probing" | "confirmed" | "unknown",
 //            "origin": "mirror" | "responder" | "verified", "kernel": true | false,
 //            "age": SECONDS (number, since the daemon first saw the address)}
-//            "probing" means the neighbour vanished and the daemon is confirming it is gone.
+//            "probing": the neighbour vanished and the daemon is confirming it is gone;
+//            "confirmed": the kernel has no neighbour entry, but the VM answered our probe;
+//            "unknown": neither (e.g. adopted from an earlier run, not yet probed).
 // COUNTERS: flat object of unsigned integers, plus "ns_dropped": {REASON: count}:
 //           neighbours_seen, entries_added, entries_withdrawn, probes_sent, probe_answers,
 //           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
@@ -29,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,5 +54,11 @@ struct ParsedRequest {
 ParsedRequest parse_request(std::string_view line);
 
 nlohmann::json error_reply(std::string_view message);
+
+// The reply line (without its newline) the server sends for one request line: the handler's
+// answer, or an error for a line that is no request. Text echoed from the request that is not
+// UTF-8 is replaced, so no input makes it throw.
+using RequestHandler = std::function<nlohmann::json(const Request&)>;
+std::string reply_line(std::string_view line, const RequestHandler& handler);
 
 }  // namespace ndproxy::control

@@ -51,6 +51,9 @@ struct MirrorSettings {
     Duration first_probe_gap = std::chrono::seconds(1);
     unsigned announce_count = 3;
     Duration announce_interval = std::chrono::seconds(1);
+    // Most entries held. When full, new addresses are refused (counted in entries_limit) and
+    // the entries already held keep working.
+    std::size_t max_entries = 262144;
 };
 
 // One address the mirror keeps a proxy entry for. Every entry in the table is wanted in the
@@ -60,6 +63,7 @@ struct MirrorEntry {
     int ifindex = 0;  // internal interface it was last seen on; 0 when not known
     std::optional<MacAddress> lladdr;
     std::uint16_t nud_state = nud::none;  // the kernel's state; none when it has no entry
+    bool answered = false;  // answered our solicitation since the kernel last reported on it
     Origin origin = Origin::mirror;
     bool in_kernel = false;
     TimePoint first_seen{};
@@ -80,6 +84,7 @@ struct MirrorCounters {
     std::uint64_t entries_withdrawn = 0;
     std::uint64_t probe_answers = 0;
     std::uint64_t proxy_repairs = 0;  // owned entries that had vanished from the kernel
+    std::uint64_t entries_limit = 0;  // addresses refused because the table was full
 };
 
 // The external link's proxy table, split by ownership (DESIGN "Mirror" 3).
@@ -118,6 +123,10 @@ public:
     Actions set_probing_possible(bool possible, TimePoint now);
     // Mark and sweep against a complete view of the kernel.
     Actions reconcile(const KernelSnapshot& snapshot, TimePoint now);
+    // The slow timer: entries the kernel does not vouch for (no neighbour entry: learned by
+    // verification, adopted after a restart, or garbage-collected) are confirmed again, so that
+    // one whose VM left without a trace is withdrawn in the end too.
+    Actions confirm_unvouched(TimePoint now);
     // A fresh dump of the proxy table alone: puts back what is missing.
     Actions sync_proxy_table(const ProxyTable& table, TimePoint now);
     void on_install_failed(const Ipv6Address& address);
@@ -141,9 +150,14 @@ public:
     // Whether the kernel answers solicitations for `address` on the external link: our entry
     // is in place, or the administrator's is.
     [[nodiscard]] bool kernel_answers(const Ipv6Address& address) const;
+    // Whether an address was refused for want of room since the last reconcile(): only a full
+    // resync finds it again (a permanent neighbour sends no further events).
+    [[nodiscard]] bool refused_since_reconcile() const { return refused_since_reconcile_; }
+    [[nodiscard]] const MirrorSettings& settings() const { return settings_; }
 
 private:
-    MirrorEntry& upsert(const Ipv6Address& address, TimePoint now);
+    // The entry for `address`, created if there is room; nullptr (counted) if the table is full.
+    MirrorEntry* admit(const Ipv6Address& address, TimePoint now);
     void make_live(MirrorEntry& entry, int ifindex, const std::optional<MacAddress>& lladdr,
                    TimePoint now, Actions& out);
     void install(MirrorEntry& entry, TimePoint now, Actions& out);
@@ -160,6 +174,7 @@ private:
     std::set<std::pair<TimePoint, Ipv6Address>> wakeups_;
     MirrorCounters counters_;
     bool probing_paused_ = false;
+    bool refused_since_reconcile_ = false;
 };
 
 }  // namespace ndproxy

@@ -28,7 +28,11 @@ struct ResponderSettings {
     std::size_t max_verifications = 256;
     std::size_t max_waiters = 8;  // solicitations coalesced into one verification
     std::size_t max_negative = 8192;
-    unsigned answers_per_second = 100;  // per source address, with a burst of as many
+    // Per source address, with a burst of as many. The upstream router is one source that may
+    // legitimately resolve or re-probe many addresses at once, so this is generous; it caps
+    // what one flooding source costs, not what a forged-source flood costs (the verification
+    // and negative-cache bounds do that).
+    unsigned answers_per_second = 1000;
 };
 
 // Who asked, so that the answer can go back to them.

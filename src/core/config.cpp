@@ -87,6 +87,17 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      "time between those advertisements (default 1)"},
     {"netlink-buffer", 0, Kind::value, Scope::anywhere, Group::tuning, "BYTES",
      "receive buffer of the netlink event socket, at least 4096 (default 4194304)"},
+    {"max-entries", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most proxy entries the daemon keeps; new addresses beyond it are not proxied "
+     "(default 262144)"},
+    {"max-verifications", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most responder verifications in flight (default 256)"},
+    {"negative-cache", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most targets remembered as verified absent (default 8192)"},
+    {"answer-rate", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most responder answers per second to one source address (default 1000)"},
+    {"max-control-clients", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most control-socket clients at once (default 64)"},
 });
 
 constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
@@ -219,7 +230,7 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
-Settings parse_config_text(std::string_view text, const std::string& path) {
+Settings read_config_text(std::string_view text, const std::string& path) {
     Settings settings;
     unsigned line_number = 0;
     while (!text.empty()) {
@@ -258,6 +269,14 @@ Settings parse_config_text(std::string_view text, const std::string& path) {
     return settings;
 }
 
+// The file's settings with the command line's on top, validated.
+Config merge(Settings settings, const Settings& given, const std::string& path) {
+    for (const auto& [key, values] : given) {
+        settings[key] = values;  // replaces, so "-i br1" drops the file's internal list
+    }
+    return build_config(settings, path);
+}
+
 }  // namespace
 
 CommandLine parse_command_line(const std::vector<std::string>& arguments,
@@ -282,15 +301,15 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments,
     if (named != given.end() && path.empty()) {
         reject(named->second.front(), "expected a path");
     }
-    Settings settings;
-    if (const auto text = read_file(path, named != given.end())) {
-        settings = parse_config_text(*text, path);
-    }
-    for (const auto& [key, values] : given) {
-        settings[key] = values;  // replaces, so "-i br1" drops the file's internal list
-    }
-    result.config = build_config(settings, path);
+    const auto text = read_file(path, named != given.end());
+    result.config = merge(text ? read_config_text(*text, path) : Settings{}, given, path);
     return result;
+}
+
+Config parse_config_text(std::string_view text, const std::string& path,
+                         const std::vector<std::string>& arguments) {
+    return merge(read_config_text(text, path), read_command_line(arguments, describe_options()),
+                 path);
 }
 
 CommandLine parse_command_line(int argc, const char* const argv[]) {

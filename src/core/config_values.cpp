@@ -187,6 +187,23 @@ Config build_config(const Settings& settings, const std::string& config_path) {
     if (const Setting* setting = single("netlink-buffer")) {
         config.netlink_buffer = parse_unsigned(*setting, 4096, kMaxNetlinkBuffer);
     }
+    // The upper limits only catch typos (an extra digit or two); none is a real capacity.
+    if (const Setting* setting = single("max-entries")) {
+        config.max_entries = parse_unsigned(*setting, 1, 1u << 24);
+    }
+    if (const Setting* setting = single("max-verifications")) {
+        config.max_verifications = parse_unsigned(*setting, 1, 1u << 16);
+    }
+    if (const Setting* setting = single("negative-cache")) {
+        config.negative_cache = parse_unsigned(*setting, 1, 1u << 20);
+    }
+    if (const Setting* setting = single("answer-rate")) {
+        config.answer_rate = static_cast<unsigned>(parse_unsigned(*setting, 1, 1000000));
+    }
+    if (const Setting* setting = single("max-control-clients")) {
+        // Each client is a file descriptor; systemd's default soft limit is 1024.
+        config.max_control_clients = parse_unsigned(*setting, 1, 512);
+    }
     return config;
 }
 

@@ -33,4 +33,11 @@ nlohmann::json error_reply(std::string_view message) {
     return {{"ok", false}, {"error", std::string(message)}};
 }
 
+std::string reply_line(std::string_view line, const RequestHandler& handler) {
+    const ParsedRequest parsed = parse_request(line);
+    const nlohmann::json reply =
+        parsed.request ? handler(*parsed.request) : error_reply(parsed.error);
+    return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace ndproxy::control

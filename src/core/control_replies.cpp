@@ -20,7 +20,8 @@ std::string_view entry_state(const MirrorEntry& entry) {
         return "probing";
     }
     if (entry.nud_state == nud::none) {
-        return "unknown";
+        // No kernel neighbour entry; "confirmed" when the VM answered our solicitation.
+        return entry.answered ? "confirmed" : "unknown";
     }
     return nud_state_name(entry.nud_state);
 }
@@ -90,6 +91,7 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"ns_answered", answers.ns_answered},
         {"ns_dropped", dropped},
         {"answer_errors", answers.send_errors},
+        {"ns_socket_drops", answers.socket_drops},
         {"verifications", verification.verifications},
         {"verified", verification.verified},
         {"verification_misses", verification.verification_misses},

@@ -54,9 +54,11 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     }
     ++counters_.neighbours_seen;
     if (!update.deleted && nud_vouches_alive(update.state)) {
-        MirrorEntry& entry = upsert(update.address, now);
-        entry.nud_state = update.state;
-        make_live(entry, update.ifindex, update.lladdr, now, out);
+        if (MirrorEntry* entry = admit(update.address, now)) {
+            entry->nud_state = update.state;
+            entry->answered = false;
+            make_live(*entry, update.ifindex, update.lladdr, now, out);
+        }
         return out;
     }
     auto found = entries_.find(update.address);
@@ -85,10 +87,7 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
     if (found->second.gone_since) {
         ++counters_.probe_answers;
     }
-    if (!nud_vouches_alive(found->second.nud_state)) {
-        // The kernel has no word on it, but the VM just answered us.
-        found->second.nud_state = nud::reachable;
-    }
+    found->second.answered = true;
     make_live(found->second, ifindex, lladdr, now, out);
     return out;
 }
@@ -108,11 +107,15 @@ Actions MirrorPolicy::on_verified(int ifindex, const Ipv6Address& address,
         return out;
     }
     const bool fresh = !entries_.contains(address);
-    MirrorEntry& entry = upsert(address, now);
-    if (fresh) {
-        entry.origin = Origin::verified;
+    MirrorEntry* entry = admit(address, now);
+    if (entry == nullptr) {
+        return out;
     }
-    make_live(entry, ifindex, lladdr, now, out);
+    if (fresh) {
+        entry->origin = Origin::verified;
+    }
+    entry->answered = true;
+    make_live(*entry, ifindex, lladdr, now, out);
     return out;
 }
 
@@ -192,13 +195,19 @@ std::size_t MirrorPolicy::kernel_entry_count() const {
         entries_.begin(), entries_.end(), [](const auto& item) { return item.second.in_kernel; }));
 }
 
-MirrorEntry& MirrorPolicy::upsert(const Ipv6Address& address, TimePoint now) {
-    auto [it, inserted] = entries_.try_emplace(address);
-    if (inserted) {
-        it->second.address = address;
-        it->second.first_seen = now;
+MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address, TimePoint now) {
+    if (auto found = entries_.find(address); found != entries_.end()) {
+        return &found->second;
     }
-    return it->second;
+    if (entries_.size() >= settings_.max_entries) {
+        ++counters_.entries_limit;
+        refused_since_reconcile_ = true;
+        return nullptr;
+    }
+    MirrorEntry& entry = entries_[address];
+    entry.address = address;
+    entry.first_seen = now;
+    return &entry;
 }
 
 void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,

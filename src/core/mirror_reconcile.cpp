@@ -9,6 +9,7 @@ namespace ndproxy {
 
 Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     Actions out;
+    refused_since_reconcile_ = false;
     own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
     std::unordered_set<Ipv6Address> vouched;
     for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
@@ -37,10 +38,13 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
         if (!vouched.contains(neighbour.address)) {
             continue;
         }
-        MirrorEntry& entry = upsert(neighbour.address, now);
-        entry.in_kernel = present.contains(neighbour.address);
-        entry.nud_state = neighbour.state;
-        make_live(entry, neighbour.ifindex, neighbour.lladdr, now, out);
+        MirrorEntry* entry = admit(neighbour.address, now);
+        if (entry == nullptr) {
+            continue;  // full; adopt_or_withdraw() removes it if an earlier run installed it
+        }
+        entry->in_kernel = present.contains(neighbour.address);
+        entry->nud_state = neighbour.state;
+        make_live(*entry, neighbour.ifindex, neighbour.lladdr, now, out);
     }
     // Everything else we know of has lost its neighbour while we were not looking.
     for (auto& [address, entry] : entries_) {
@@ -122,10 +126,27 @@ void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies,
         }
         // Left by an earlier run: keep it while we find out whether the VM is still there, so
         // that a restart never flaps a live entry.
-        MirrorEntry& entry = upsert(address, now);
-        entry.in_kernel = true;
-        start_confirming_gone(entry, now, out);
+        MirrorEntry* entry = admit(address, now);
+        if (entry == nullptr) {
+            // No room (--max-entries was lowered): an entry we cannot track would be left
+            // behind stale, so it goes.
+            out.push_back(action::Withdraw{address});
+            ++counters_.entries_withdrawn;
+            continue;
+        }
+        entry->in_kernel = true;
+        start_confirming_gone(*entry, now, out);
     }
+}
+
+Actions MirrorPolicy::confirm_unvouched(TimePoint now) {
+    Actions out;
+    for (auto& [address, entry] : entries_) {
+        if (!entry.gone_since && !nud_vouches_alive(entry.nud_state)) {
+            start_confirming_gone(entry, now, out);
+        }
+    }
+    return out;
 }
 
 }  // namespace ndproxy

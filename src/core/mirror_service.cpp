@@ -176,6 +176,14 @@ void MirrorService::refresh_proxy_table(TimePoint now) {
     if (links_.external().present()) {
         execute(policy_.sync_proxy_table(read_proxy_table(), now));
     }
+    execute(policy_.confirm_unvouched(now));
+    // Addresses refused while the table was full are known only to the kernel's neighbour
+    // table, and a permanent neighbour sends no further events: once there is room again, a
+    // fresh dump brings them in.
+    if (policy_.refused_since_reconcile() &&
+        policy_.entries().size() < policy_.settings().max_entries) {
+        full_resync(now);
+    }
 }
 
 void MirrorService::withdraw_all() {
@@ -195,6 +203,7 @@ void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
 }
 
 void MirrorService::execute(const Actions& actions) {
+    note_table_full();
     std::vector<KernelPort::ProxyWrite> writes;
     for (const Action& action : actions) {
         if (const auto* install = std::get_if<action::Install>(&action)) {
@@ -249,6 +258,23 @@ void MirrorService::write_proxies(const std::vector<KernelPort::ProxyWrite>& wri
         if (writes[i].op == netlink::ProxyOp::add) {
             policy_.on_install_failed(writes[i].address);
         }
+    }
+}
+
+void MirrorService::note_table_full() {
+    // Once per episode: a flood of refusals must not become a flood of log lines.
+    const std::uint64_t refused = policy_.counters().entries_limit;
+    if (!table_full_logged_ && refused != refusals_logged_) {
+        log::warn(
+            "the entry table is full ({} entries, --max-entries): new addresses are not "
+            "proxied until entries are withdrawn",
+            policy_.entries().size());
+        table_full_logged_ = true;
+    } else if (table_full_logged_ && policy_.entries().size() < policy_.settings().max_entries) {
+        log::info("the entry table has room again; {} addresses were refused while it was full",
+                  refused - refusals_logged_);
+        table_full_logged_ = false;
+        refusals_logged_ = refused;
     }
 }
 

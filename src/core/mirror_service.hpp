@@ -76,6 +76,7 @@ private:
     void note_address(const AddressUpdate& update);
     void log_presence(const TrackedLink& link, std::string_view role);
     void send_announcement(const Ipv6Address& address);
+    void note_table_full();
 
     ServiceSettings settings_;
     KernelPort& kernel_;
@@ -87,6 +88,8 @@ private:
     int external_hooked_ifindex_ = 0;
     std::set<std::pair<int, Ipv6Address>> addresses_;  // the host's own, by interface
     std::map<std::string, int> logged_ifindex_;        // what the log last said of each link
+    bool table_full_logged_ = false;
+    std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
 };
 
 }  // namespace ndproxy

@@ -19,6 +19,7 @@ void ResponderService::reconfigure(ResponderServiceSettings settings) {
 
 void ResponderService::on_frames_readable(TimePoint now) {
     packets_.read_frames([&](std::span<const std::uint8_t> frame) { handle_frame(frame, now); });
+    stats_.socket_drops += packets_.take_frame_drops();
 }
 
 void ResponderService::handle_frame(std::span<const std::uint8_t> frame, TimePoint now) {

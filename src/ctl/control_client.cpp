@@ -70,6 +70,8 @@ public:
                 data.remove_prefix(static_cast<std::size_t>(sent));
             } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 wait_for(POLLOUT);
+            } else if (errno == EPIPE || errno == ECONNRESET) {
+                return;  // it refused us and hung up; its reply, if any, says why
             } else if (errno != EINTR) {
                 throw lost_connection(errno);
             }

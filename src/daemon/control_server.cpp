@@ -86,6 +86,12 @@ void ControlServer::accept_clients() {
         }
         if (clients_.size() >= max_clients_) {
             ++rejected_clients_;
+            // Say why before closing, so that ndproxyctl can tell the operator. The reply is
+            // far smaller than a fresh socket's buffer; if it does not fit, EOF says enough.
+            static const std::string refusal =
+                control::error_reply("too many control clients").dump() + "\n";
+            [[maybe_unused]] const ssize_t sent =
+                ::send(fd.get(), refusal.data(), refusal.size(), MSG_NOSIGNAL);
             continue;  // closed on scope exit
         }
         const int key = fd.get();
@@ -147,10 +153,7 @@ void ControlServer::serve_lines(Client& client) {
         }
         const std::string line = client.input.substr(0, newline);
         client.input.erase(0, newline + 1);
-        const control::ParsedRequest parsed = control::parse_request(line);
-        const nlohmann::json reply =
-            parsed.request ? handler_(*parsed.request) : control::error_reply(parsed.error);
-        client.output = reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        client.output = control::reply_line(line, handler_);
         client.output.push_back('\n');
         if (!flush(client)) {
             close_client(fd);

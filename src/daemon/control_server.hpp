@@ -27,6 +27,8 @@ public:
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
 
+    // SIGHUP: clients beyond a lowered limit stay until they leave.
+    void set_max_clients(std::size_t max_clients) { max_clients_ = max_clients; }
     [[nodiscard]] std::size_t client_count() const { return clients_.size(); }
     [[nodiscard]] std::uint64_t rejected_clients() const { return rejected_clients_; }
 

@@ -6,37 +6,11 @@
 #include <csignal>
 
 #include "core/control_replies.hpp"
+#include "core/daemon_settings.hpp"
 #include "kernel/sysctl.hpp"
 #include "ndproxy/log.hpp"
 
 namespace ndproxy {
-namespace {
-
-constexpr std::size_t kMaxControlClients = 64;
-
-ServiceSettings service_settings(const Config& config) {
-    ServiceSettings settings;
-    settings.external = config.external;
-    settings.internal = config.internal;
-    settings.router = config.router;
-    settings.dry_run = config.dry_run;
-    settings.mirror.prefixes = config.prefixes;
-    settings.mirror.withdraw_after = config.withdraw_after;
-    settings.mirror.announce_count = config.announce ? config.announce_count : 0;
-    settings.mirror.announce_interval = config.announce_interval;
-    return settings;
-}
-
-ResponderServiceSettings responder_settings(const Config& config) {
-    ResponderServiceSettings settings;
-    settings.policy.mode = config.responder;
-    settings.policy.prefixes = config.prefixes;
-    settings.router = config.router;
-    settings.answer_source = config.answer_source;
-    return settings;
-}
-
-}  // namespace
 
 Daemon::Daemon(CommandLine startup)
     : startup_(std::move(startup)),
@@ -77,7 +51,7 @@ Daemon::Daemon(CommandLine startup)
             sd_notify(0, "WATCHDOG=1");
         });
     }
-    control_.emplace(loop_, config_.control_socket, kMaxControlClients,
+    control_.emplace(loop_, config_.control_socket, config_.max_control_clients,
                      [this](const control::Request& request) { return answer(request); });
 }
 
@@ -162,6 +136,7 @@ void Daemon::reload() {
     log::set_level(config_.log_level);
     proxy_refresh_.arm_every(config_.resync_interval);
     log::info("SIGHUP: configuration reloaded from {}", config_.config_path);
+    control_->set_max_clients(config_.max_control_clients);
     responder_.reconfigure(responder_settings(config_));
     service_.reconfigure(service_settings(config_), Clock::now());
     notify_status();
@@ -172,8 +147,11 @@ nlohmann::json Daemon::answer(const control::Request& request) {
     switch (request.command) {
         case control::Command::list:
             return {{"ok", true}, {"list", control::list_payload(service_, now)}};
-        case control::Command::stats:
-            return {{"ok", true}, {"stats", control::stats_payload(service_, responder_)}};
+        case control::Command::stats: {
+            nlohmann::json stats = control::stats_payload(service_, responder_);
+            stats["control_clients_rejected"] = control_->rejected_clients();
+            return {{"ok", true}, {"stats", std::move(stats)}};
+        }
         case control::Command::status:
             return {{"ok", true},
                     {"status", control::status_payload(service_, config_, now - started_)}};

@@ -67,6 +67,13 @@ FrameSocket::FrameSocket()
     const int one = 1;
     // Our own answers and the host's solicitations are not for us to answer.
     setsockopt(socket_.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+    // A burst of solicitations must wait here rather than be dropped: the default 208 KiB
+    // holds about 1,500 frames, a few milliseconds of a flood. SO_RCVBUFFORCE passes
+    // net.core.rmem_max (CAP_NET_ADMIN).
+    const int bytes = 4 << 20;
+    if (setsockopt(socket_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0) {
+        setsockopt(socket_.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    }
     attach(socket_.get(), solicitation_filter(0));
 }
 
@@ -119,6 +126,16 @@ void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>&
             return;
         }
     }
+}
+
+std::uint64_t FrameSocket::take_drops() {
+    tpacket_stats stats{};
+    socklen_t length = sizeof(stats);
+    // Reading the statistics resets them, so each call returns what was dropped since the last.
+    if (getsockopt(socket_.get(), SOL_PACKET, PACKET_STATISTICS, &stats, &length) < 0) {
+        return 0;
+    }
+    return stats.tp_drops;
 }
 
 bool FrameSocket::send(int ifindex, std::span<const std::uint8_t> frame) {

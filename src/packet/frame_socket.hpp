@@ -21,6 +21,8 @@ public:
     void listen(int ifindex);
     void read(const std::function<void(std::span<const std::uint8_t>)>& sink);
     bool send(int ifindex, std::span<const std::uint8_t> frame);
+    // Frames the kernel dropped because the receive queue was full, since the last call.
+    std::uint64_t take_drops();
 
 private:
     static constexpr std::size_t kBatch = 32;

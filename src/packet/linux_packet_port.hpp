@@ -29,6 +29,7 @@ public:
     void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {
         frames_.read(sink);
     }
+    std::uint64_t take_frame_drops() override { return frames_.take_drops(); }
     bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
         return frames_.send(ifindex, frame);
     }

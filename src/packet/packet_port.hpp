@@ -44,6 +44,8 @@ public:
     virtual void listen_for_solicitations(int ifindex) = 0;
     // Hands every queued frame to `sink`, without blocking.
     virtual void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) = 0;
+    // Solicitations lost because they arrived faster than they were read, since the last call.
+    virtual std::uint64_t take_frame_drops() = 0;
     // Sends a whole Ethernet frame on `ifindex`. False on failure.
     virtual bool send_frame(int ifindex, std::span<const std::uint8_t> frame) = 0;
 };

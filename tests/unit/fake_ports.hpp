@@ -148,6 +148,7 @@ public:
             sink(frame);
         }
     }
+    std::uint64_t take_frame_drops() override { return 0; }
     bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
         frames_out.emplace_back(ifindex, std::vector<std::uint8_t>(frame.begin(), frame.end()));
         return true;

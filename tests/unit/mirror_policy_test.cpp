@@ -306,6 +306,16 @@ TEST_F(MirrorPolicyTest, ShortWithdrawTimeStillProbesThreeTimes) {
     EXPECT_TRUE(fast.entries().empty());
 }
 
+TEST_F(MirrorPolicyTest, EntriesTheKernelDoesNotVouchForAreConfirmedAgain) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0);
+    policy.on_verified(kBr0, addr("2001:db8:1::20"), std::nullopt, t0);
+    const Actions actions = policy.confirm_unvouched(t0 + 60s);
+    // Only the verified one: the kernel vouches for the other.
+    EXPECT_EQ(addresses_of<action::Probe>(actions), std::vector{addr("2001:db8:1::20")});
+    EXPECT_EQ(addresses_of<action::Withdraw>(policy.on_timer(t0 + 70s)),
+              std::vector{addr("2001:db8:1::20")});
+}
+
 TEST_F(MirrorPolicyTest, WithdrawAllWithdrawsOnlyWhatIsInTheKernel) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
     policy.on_neighbour(neighbour("2001:db8:1::20", nud::reachable), t0);

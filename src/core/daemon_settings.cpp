@@ -1,0 +1,31 @@
+#include "core/daemon_settings.hpp"
+
+namespace ndproxy {
+
+ServiceSettings service_settings(const Config& config) {
+    ServiceSettings settings;
+    settings.external = config.external;
+    settings.internal = config.internal;
+    settings.router = config.router;
+    settings.dry_run = config.dry_run;
+    settings.mirror.prefixes = config.prefixes;
+    settings.mirror.withdraw_after = config.withdraw_after;
+    settings.mirror.announce_count = config.announce ? config.announce_count : 0;
+    settings.mirror.announce_interval = config.announce_interval;
+    settings.mirror.max_entries = config.max_entries;
+    return settings;
+}
+
+ResponderServiceSettings responder_settings(const Config& config) {
+    ResponderServiceSettings settings;
+    settings.policy.mode = config.responder;
+    settings.policy.prefixes = config.prefixes;
+    settings.policy.max_verifications = config.max_verifications;
+    settings.policy.max_negative = config.negative_cache;
+    settings.policy.answers_per_second = config.answer_rate;
+    settings.router = config.router;
+    settings.answer_source = config.answer_source;
+    return settings;
+}
+
+}  // namespace ndproxy

@@ -1,0 +1,72 @@
+// libFuzzer target for the control protocol: any bytes as what a client writes to the control
+// socket. The socket is mode 0660, but ndproxyctl, scripts and monitoring agents all talk to it,
+// and none of them may be able to take the daemon down.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "ndproxy/control_protocol.hpp"
+
+using namespace ndproxy;
+
+namespace {
+
+std::string_view name_of(control::Command command) {
+    switch (command) {
+        case control::Command::list:
+            return "list";
+        case control::Command::stats:
+            return "stats";
+        case control::Command::status:
+            return "status";
+        case control::Command::resync:
+            return "resync";
+    }
+    std::abort();
+}
+
+void check_line(std::string_view line) {
+    const control::ParsedRequest parsed = control::parse_request(line);
+    if (parsed.request.has_value() == !parsed.error.empty()) {
+        std::abort();  // exactly one of a request and an error
+    }
+    if (parsed.request) {
+        // Accepted only as a JSON object whose "command" names exactly this request.
+        const auto document = nlohmann::json::parse(line, nullptr, false);
+        if (document.is_discarded() || !document.is_object() || !document.contains("command") ||
+            document["command"] != name_of(parsed.request->command)) {
+            std::abort();
+        }
+    }
+    // What the server sends back is one line of JSON, whatever the request held.
+    bool handled = false;
+    const std::string reply = control::reply_line(line, [&](const control::Request&) {
+        handled = true;
+        return nlohmann::json{{"ok", true}};
+    });
+    if (handled != parsed.request.has_value() || reply.find('\n') != std::string::npos ||
+        nlohmann::json::parse(reply, nullptr, false).is_discarded()) {
+        std::abort();
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    // Split into lines as the server splits its input. The server keeps an unfinished last line
+    // until more arrives; it is checked here too, since any line may be finished later.
+    std::string_view rest(reinterpret_cast<const char*>(data), size);
+    for (;;) {
+        const std::size_t newline = rest.find('\n');
+        check_line(rest.substr(0, newline));
+        if (newline == std::string_view::npos) {
+            return 0;
+        }
+        rest.remove_prefix(newline + 1);
+    }
+}
