@@ -130,6 +130,8 @@ public:
     // A fresh dump of the proxy table alone: puts back what is missing.
     Actions sync_proxy_table(const ProxyTable& table, TimePoint now);
     void on_install_failed(const Ipv6Address& address);
+    // The administrator put a proxy entry of their own at `address` since the last dump.
+    void on_foreign_proxy(const Ipv6Address& address);
     Actions on_timer(TimePoint now);
     // Withdraws everything this daemon owns (--flush-on-exit).
     Actions withdraw_all();

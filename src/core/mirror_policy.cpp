@@ -168,6 +168,11 @@ void MirrorPolicy::on_install_failed(const Ipv6Address& address) {
     }
 }
 
+void MirrorPolicy::on_foreign_proxy(const Ipv6Address& address) {
+    foreign_proxies_.insert(address);
+    on_install_failed(address);
+}
+
 Actions MirrorPolicy::on_timer(TimePoint now) {
     Actions out;
     while (!wakeups_.empty() && wakeups_.begin()->first <= now) {

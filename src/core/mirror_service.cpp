@@ -2,12 +2,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "ndproxy/log.hpp"
 #include "packet/ndp_codec.hpp"
 
 namespace ndproxy {
 namespace {
+
+// Up to this many proxy writes are checked one query each; more read the whole table once.
+constexpr std::size_t kQueriesPerWrite = 64;
 
 template <typename Event>
 std::vector<Event> only(std::vector<KernelEvent> rows) {
@@ -245,7 +249,58 @@ void MirrorService::write_proxies(const std::vector<KernelPort::ProxyWrite>& wri
         }
         return;
     }
-    const std::vector<int> results = kernel_.write_proxies(external.ifindex, writes);
+    const std::vector<KernelPort::ProxyWrite> checked = only_ours(external, writes);
+    const std::vector<int> results = kernel_.write_proxies(external.ifindex, checked);
+    report_write_errors(external, checked, results);
+}
+
+std::vector<KernelPort::ProxyWrite> MirrorService::only_ours(
+    const TrackedLink& external, const std::vector<KernelPort::ProxyWrite>& writes) {
+    // DESIGN "Mirror" 3. The kernel overwrites an entry's protocol in place and deletes proxy
+    // entries whatever their protocol, and it announces no proxy-table change: an entry the
+    // administrator added since our last dump would be taken over or removed. So look first.
+    // Many writes at once (a resync) read the whole table instead of asking one by one.
+    std::unordered_map<Ipv6Address, std::uint8_t> table;
+    const bool dumped = writes.size() > kQueriesPerWrite;
+    if (dumped) {
+        for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(netlink::DumpKind::proxies))) {
+            if (entry.ifindex == external.ifindex) {
+                table.emplace(entry.address, entry.protocol);
+            }
+        }
+    }
+    std::vector<KernelPort::ProxyWrite> checked;
+    checked.reserve(writes.size());
+    for (const auto& write : writes) {
+        std::optional<std::uint8_t> protocol;
+        if (dumped) {
+            if (const auto found = table.find(write.address); found != table.end()) {
+                protocol = found->second;
+            }
+        } else {
+            protocol = kernel_.proxy_protocol(external.ifindex, write.address);
+        }
+        if (protocol && *protocol != kOwnProtocol) {
+            log::info("left alone: the proxy entry for {} on {} is the administrator's",
+                      write.address, external.name);
+            if (write.op == netlink::ProxyOp::add) {
+                policy_.on_foreign_proxy(write.address);
+            }
+            continue;
+        }
+        // Nothing to remove, or already ours: no write needed.
+        if ((write.op == netlink::ProxyOp::remove && !protocol) ||
+            (write.op == netlink::ProxyOp::add && protocol)) {
+            continue;
+        }
+        checked.push_back(write);
+    }
+    return checked;
+}
+
+void MirrorService::report_write_errors(const TrackedLink& external,
+                                        const std::vector<KernelPort::ProxyWrite>& writes,
+                                        const std::vector<int>& results) {
     for (std::size_t i = 0; i < writes.size(); ++i) {
         const int error = results[i];
         if (error == 0 || (writes[i].op == netlink::ProxyOp::remove && error == ENOENT)) {

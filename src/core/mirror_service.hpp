@@ -72,6 +72,11 @@ private:
     void handle_link_changes(const LinkTracker::Change& change, TimePoint now);
     void execute(const Actions& actions);
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
+    std::vector<KernelPort::ProxyWrite> only_ours(
+        const TrackedLink& external, const std::vector<KernelPort::ProxyWrite>& writes);
+    void report_write_errors(const TrackedLink& external,
+                             const std::vector<KernelPort::ProxyWrite>& writes,
+                             const std::vector<int>& results);
     void send_probe(const action::Probe& probe);
     void note_address(const AddressUpdate& update);
     void log_presence(const TrackedLink& link, std::string_view role);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -27,6 +28,10 @@ public:
     virtual Drained read_events() = 0;
     // A complete, consistent dump of one table (retried if the kernel flags it interrupted).
     virtual std::vector<KernelEvent> dump(netlink::DumpKind kind) = 0;
+
+    // The protocol of the proxy entry for `address` on `ifindex` (0 when it carries none), or
+    // nullopt when there is no such entry.
+    virtual std::optional<std::uint8_t> proxy_protocol(int ifindex, const Ipv6Address& address) = 0;
 
     struct ProxyWrite {
         netlink::ProxyOp op;

@@ -240,6 +240,21 @@ void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint3
     out.resize(offset + nlh->nlmsg_len);
 }
 
+void append_proxy_query(std::vector<std::uint8_t>& out, std::uint32_t seq, int ifindex,
+                        const Ipv6Address& address) {
+    const std::size_t room =
+        MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(ndmsg)) + MNL_ATTR_HDRLEN + MNL_ALIGN(16);
+    const std::size_t offset = out.size();
+    nlmsghdr* nlh = start_message(out, room, RTM_GETNEIGH, NLM_F_REQUEST, seq);
+    auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+    ndm->ndm_family = AF_INET6;
+    ndm->ndm_ifindex = ifindex;
+    // neigh_get accepts NTF_PROXY and nothing else, and no state (net/core/neighbour.c).
+    ndm->ndm_flags = NTF_PROXY;
+    mnl_attr_put(nlh, NDA_DST, 16, address.bytes.data());
+    out.resize(offset + nlh->nlmsg_len);
+}
+
 void append_dump_request(std::vector<std::uint8_t>& out, DumpKind kind, std::uint32_t seq) {
     const std::size_t room = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(ifinfomsg));
     const std::size_t offset = out.size();

@@ -40,6 +40,10 @@ enum class ProxyOp { add, remove };
 void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
                           int ifindex, const Ipv6Address& address, std::uint8_t protocol);
 
+// RTM_GETNEIGH for one proxy entry; the kernel answers RTM_NEWNEIGH, or -ENOENT.
+void append_proxy_query(std::vector<std::uint8_t>& out, std::uint32_t seq, int ifindex,
+                        const Ipv6Address& address);
+
 enum class DumpKind { links, addresses, neighbours, proxies };
 void append_dump_request(std::vector<std::uint8_t>& out, DumpKind kind, std::uint32_t seq);
 

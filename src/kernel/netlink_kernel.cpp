@@ -167,6 +167,38 @@ std::vector<KernelEvent> NetlinkKernel::dump(netlink::DumpKind kind) {
     }
 }
 
+std::optional<std::uint8_t> NetlinkKernel::proxy_protocol(int ifindex, const Ipv6Address& address) {
+    std::vector<std::uint8_t> request;
+    const std::uint32_t seq = next_seq_++;
+    netlink::append_proxy_query(request, seq, ifindex, address);
+    if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
+        fail("netlink proxy query");
+    }
+    std::vector<std::uint8_t> buffer(MNL_SOCKET_BUFFER_SIZE);
+    for (;;) {
+        const ssize_t received = mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
+        if (received < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail("netlink proxy query");
+        }
+        for (const auto& message :
+             netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
+                 .messages) {
+            if (message.seq != seq) {
+                continue;
+            }
+            if (message.event) {
+                if (const auto* entry = std::get_if<ProxyEntry>(&*message.event)) {
+                    return entry->protocol;
+                }
+            }
+            return std::nullopt;  // -ENOENT, or anything else that is not an entry
+        }
+    }
+}
+
 std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const ProxyWrite> writes) {
     std::vector<int> results(writes.size(), 0);
     std::vector<std::uint8_t> buffer(kReceiveBytes);

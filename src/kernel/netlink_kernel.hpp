@@ -26,6 +26,7 @@ public:
     Drained read_events() override;
     std::vector<KernelEvent> dump(netlink::DumpKind kind) override;
     std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) override;
+    std::optional<std::uint8_t> proxy_protocol(int ifindex, const Ipv6Address& address) override;
 
 private:
     MnlSocket events_;

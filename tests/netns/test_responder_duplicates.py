@@ -99,13 +99,10 @@ class DuplicateTest(harness.NetnsCase):
 class LateAdminEntryTest(harness.NetnsCase):
     BASE_ARGS = harness.RESPONDER_BASE_ARGS
 
-    # Known daemon bug (reported): an administrator's proxy entry added while the daemon runs is
-    # unknown to it until its next re-dump of the proxy table (--resync-interval, 60 s), and the
-    # kernel sends no event for it. A verification of that address then installs the daemon's
-    # own entry over it, with NLM_F_REPLACE: the administrator's entry is re-tagged proto 71 and
-    # becomes the daemon's to withdraw (DESIGN "Mirror" 3: never touched). Remove the decorator
-    # once fixed.
-    @unittest.expectedFailure
+    # An administrator's proxy entry added while the daemon runs is unknown to it until its next
+    # re-dump of the proxy table (the kernel sends no event). A verification of that address
+    # must still not install the daemon's entry over it: the kernel would re-tag it proto 71
+    # (NLM_F_REPLACE) and make it the daemon's to withdraw (DESIGN "Mirror" 3).
     def test_admin_entry_added_while_running_stays_the_admins(self):
         self.daemon("--responder", "verify", "--no-announce")
         ip(HOST, "-6", "neigh", "add", "proxy", vm_addr(2), "dev", "ext")

@@ -130,8 +130,7 @@ TEST_F(BoundsTest, ResponderBoundsReachThePolicy) {
     EXPECT_EQ(verifying.counters().negative_evictions, 1u);
 
     ResponderPolicy answering(
-        responder_settings(config({"--responder", "always", "--answer-rate", "3"})).policy,
-        mirror);
+        responder_settings(config({"--responder", "always", "--answer-rate", "3"})).policy, mirror);
     for (unsigned n = 1; n <= 3; ++n) {
         EXPECT_EQ(answering.on_solicitation(router, vm(n), t0).outcome, Outcome::answered);
     }

@@ -96,6 +96,10 @@ public:
         }
         return rows;
     }
+    std::optional<std::uint8_t> proxy_protocol(int ifindex, const Ipv6Address& address) override {
+        const auto found = proxies.find({ifindex, address});
+        return found == proxies.end() ? std::nullopt : std::optional(found->second);
+    }
     std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) override {
         std::vector<int> results;
         for (const ProxyWrite& write : writes) {

@@ -68,6 +68,25 @@ TEST_F(MirrorServiceTest, StartupMirrorsNeighboursAndLeavesAdministratorEntriesA
     EXPECT_EQ(kernel.proxies.size(), 2u) << "the administrator's entries stay";
 }
 
+TEST_F(MirrorServiceTest, AdministratorsEntryAddedWhileRunningIsNeitherTakenOverNorRemoved) {
+    MirrorService service = make();
+    service.full_resync(t0);
+    // Added by hand after the daemon's last dump: the kernel tells nobody.
+    kernel.proxies[{kExt, addr("2001:db8:1::10")}] = 0;
+    kernel.add_neighbour(neighbour("2001:db8:1::10"));
+    service.on_kernel_readable(t0 + 1s);
+    EXPECT_EQ(kernel.proxies_with(kExt, 0), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
+    EXPECT_TRUE(service.policy().kernel_answers(addr("2001:db8:1::10")));
+
+    // And one put in place of ours (deleted and added back by hand) is not withdrawn.
+    kernel.add_neighbour(neighbour("2001:db8:1::20"));
+    service.on_kernel_readable(t0 + 2s);
+    kernel.proxies[{kExt, addr("2001:db8:1::20")}] = 4;
+    service.withdraw_all();
+    EXPECT_EQ(kernel.proxies_with(kExt, 4), std::vector{addr("2001:db8:1::20")});
+}
+
 TEST_F(MirrorServiceTest, NeighbourEventBecomesAProxyEntryAndAnAnnouncement) {
     MirrorService service = make();
     service.full_resync(t0);

@@ -271,6 +271,22 @@ TEST(NetlinkRequest, BuildersAppend) {
     EXPECT_EQ(out.size(), 56u + 48u + 28u);
 }
 
+TEST(NetlinkRequest, ProxyQueryAsksForOneProxyEntryWithoutState) {
+    Bytes out;
+    append_proxy_query(out, 9, kVeth0, ip("2001:db8:1::10"));
+    ASSERT_EQ(out.size(), 16u + 12u + 20u);
+    EXPECT_EQ(read_u32(out, 0), out.size());
+    EXPECT_EQ(out[4], RTM_GETNEIGH);
+    EXPECT_EQ(out[6], NLM_F_REQUEST) << "a get, not a dump";
+    EXPECT_EQ(read_u32(out, 8), 9u);
+    EXPECT_EQ(out[16], AF_INET6);
+    EXPECT_EQ(read_u32(out, 20), static_cast<std::uint32_t>(kVeth0));
+    EXPECT_EQ(out[24] | out[25] << 8, 0) << "neigh_get rejects any state";
+    EXPECT_EQ(out[26], NTF_PROXY);
+    EXPECT_EQ(out[30], NDA_DST);
+    EXPECT_EQ(Ipv6Address::from_bytes(std::span(out).subspan<32, 16>()), ip("2001:db8:1::10"));
+}
+
 TEST(NetlinkRequest, DumpRequests) {
     // The proxy table dump is byte for byte what `ip -6 neigh show proxy` sends.
     const Bytes sent = load_hex("nl-req-getneigh-proxy-dump.hex");
