@@ -20,7 +20,10 @@
 // COUNTERS: flat object of unsigned integers, plus "ns_dropped": {REASON: count}:
 //           neighbours_seen, entries_added, entries_withdrawn, probes_sent, probe_answers,
 //           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
-//           send_errors, ns_received, ns_answered, verifications
+//           send_errors, ns_received, ns_answered, verifications, and the resource bounds
+//           hit (README "Reliability"): entries_limit (new addresses refused, table full),
+//           control_clients_rejected; ns_dropped's verification_limit and rate_limited, and
+//           negative_cache_evictions
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],

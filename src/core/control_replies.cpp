@@ -79,6 +79,7 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"entries", service.policy().entries().size()},
         {"entries_added", mirror.entries_added},
         {"entries_withdrawn", mirror.entries_withdrawn},
+        {"entries_limit", mirror.entries_limit},
         {"probes_sent", io.probes_sent},
         {"probe_answers", mirror.probe_answers},
         {"announcements_sent", io.announcements_sent},
