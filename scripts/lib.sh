@@ -5,9 +5,9 @@
 NDPROXY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NDPROXY_BUILD=${NDPROXY_BUILD:-$NDPROXY_ROOT/build}
 
-# Build: toolchain and libraries. Test: the namespace tests' tools (iproute2, ping, scapy, ...).
+# Build: toolchains (clang for the sanitizer and fuzzing build) and libraries. Test: the namespace tests' tools (iproute2, ping, scapy, ...).
 NDPROXY_PACKAGES=(
-    cmake ninja-build g++ pkg-config
+    cmake ninja-build g++ clang libclang-rt-dev pkg-config
     libmnl-dev libnl-3-dev libnl-route-3-dev libboost-program-options-dev libfmt-dev
     libgtest-dev nlohmann-json3-dev libsystemd-dev
     iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq clang-format
@@ -61,4 +61,13 @@ build_ndproxy() {
     cmake -S "$NDPROXY_ROOT" -B "$NDPROXY_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
     say "Building"
     cmake --build "$NDPROXY_BUILD"
+}
+
+# The CMakePresets.json "sanitize" tree: clang, AddressSanitizer + UndefinedBehaviorSanitizer,
+# and the libFuzzer targets. Everything is built: the test suite runs again under it.
+build_sanitized() {
+    say "Configuring the sanitizer build into $NDPROXY_ROOT/build-sanitize"
+    (cd "$NDPROXY_ROOT" && cmake --preset sanitize)
+    say "Building it"
+    (cd "$NDPROXY_ROOT" && cmake --build --preset sanitize)
 }

@@ -53,6 +53,8 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
     {"verification_misses", "Unknown targets that did not answer on the internal side."},
     {"negative_cache_evictions",
      "Misses dropped from the full negative cache before they expired."},
+    {"entries_limit", "New addresses not proxied because the entry table was full."},
+    {"control_clients_rejected", "Control-socket clients refused because too many were connected."},
 });
 // Values in "stats" that are levels, not running totals.
 constexpr auto kGaugeHelp = std::to_array<MetricHelp>({

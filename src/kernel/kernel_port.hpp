@@ -24,9 +24,12 @@ public:
         // The kernel dropped notifications (ENOBUFS): what we hold may be stale, resync.
         bool overflowed = false;
     };
-    // Reads every notification queued so far, without blocking.
+    // Reads the notifications queued so far, without blocking: a bounded number of them, the
+    // rest are left for the next call (the caller's event loop comes back while the fd stays
+    // readable). After an overflow everything queued is drained, since the resync supersedes it.
     virtual Drained read_events() = 0;
-    // A complete, consistent dump of one table (retried if the kernel flags it interrupted).
+    // A complete, consistent dump of one table (retried if the kernel flags it interrupted; the
+    // proxy table, whose dumps it never flags, is dumped until two dumps agree).
     virtual std::vector<KernelEvent> dump(netlink::DumpKind kind) = 0;
 
     // The protocol of the proxy entry for `address` on `ifindex` (0 when it carries none), or

@@ -5,8 +5,11 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <system_error>
+#include <tuple>
 #include <unordered_map>
 
 #include "ndproxy/log.hpp"
@@ -18,6 +21,10 @@ namespace {
 constexpr std::size_t kReceiveBytes = 64 * 1024;
 // Requests per sendmsg: keeps the acknowledgements of one batch well inside the receive buffer.
 constexpr std::size_t kWritesPerBatch = 256;
+// Notifications handed over per read_events(). Each may cost a kernel write, so a burst of
+// thousands, read at once, would keep the event loop from SIGTERM, timers and the control
+// socket for as long; the rest stay queued and the loop comes back for them.
+constexpr std::size_t kEventsPerRead = 256;
 
 [[noreturn]] void fail(const char* what) {
     throw std::system_error(errno, std::generic_category(), what);
@@ -109,6 +116,9 @@ KernelPort::Drained NetlinkKernel::read_events() {
                 drained.events.push_back(std::move(*message.event));
             }
         }
+        if (drained.events.size() >= kEventsPerRead) {
+            break;
+        }
     }
     if (drained.overflowed) {
         drained.events.clear();
@@ -117,6 +127,46 @@ KernelPort::Drained NetlinkKernel::read_events() {
 }
 
 std::vector<KernelEvent> NetlinkKernel::dump(netlink::DumpKind kind) {
+    if (kind != netlink::DumpKind::proxies) {
+        return dump_once(kind);
+    }
+    // The kernel keeps every network namespace's proxy entries in one hash table (16 chains),
+    // and a dump that spans several datagrams resumes by counting entries, the other
+    // namespaces' included. An entry added in another namespace meanwhile makes the dump repeat
+    // one of ours, one removed makes it skip one, and nothing flags it (no NLM_F_DUMP_INTR).
+    // A skipped entry would look withdrawn behind our back, or an administrator's entry gone.
+    // So: dump until two dumps in a row agree and repeat nothing. Under a steady stream of
+    // changes elsewhere that may never happen; then every entry seen in any dump counts, which
+    // errs the safe way (an administrator's entry is never taken for absent).
+    using Key = std::tuple<int, Ipv6Address, std::uint8_t>;
+    std::map<Key, KernelEvent> seen;
+    std::vector<Key> previous;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        std::vector<KernelEvent> rows = dump_once(kind);
+        std::vector<Key> keys;
+        keys.reserve(rows.size());
+        for (const KernelEvent& row : rows) {
+            const auto& entry = std::get<ProxyEntry>(row);
+            keys.emplace_back(entry.ifindex, entry.address, entry.protocol);
+            seen.emplace(keys.back(), row);
+        }
+        std::sort(keys.begin(), keys.end());
+        const bool repeats = std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+        if (!repeats && keys == previous) {
+            return rows;
+        }
+        previous = repeats ? std::vector<Key>{} : std::move(keys);
+    }
+    log::debug("proxy table dumps kept changing (another namespace busy); using every entry seen");
+    std::vector<KernelEvent> rows;
+    rows.reserve(seen.size());
+    for (auto& [key, row] : seen) {
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+std::vector<KernelEvent> NetlinkKernel::dump_once(netlink::DumpKind kind) {
     std::vector<std::uint8_t> buffer(kReceiveBytes);
     for (int attempt = 0;; ++attempt) {
         std::vector<KernelEvent> rows;

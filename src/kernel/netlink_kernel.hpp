@@ -29,6 +29,8 @@ public:
     std::optional<std::uint8_t> proxy_protocol(int ifindex, const Ipv6Address& address) override;
 
 private:
+    std::vector<KernelEvent> dump_once(netlink::DumpKind kind);
+
     MnlSocket events_;
     MnlSocket requests_;
     std::uint32_t next_seq_ = 1;

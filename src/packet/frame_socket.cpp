@@ -103,7 +103,9 @@ void FrameSocket::listen(int ifindex) {
 void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>& sink) {
     std::array<mmsghdr, kBatch> messages{};
     std::array<iovec, kBatch> vectors{};
-    for (;;) {
+    // A bounded number of batches per call: under a flood the socket never drains, and the
+    // event loop must still get to SIGTERM, timers and the control socket in between.
+    for (std::size_t batch = 0; batch < kBatchesPerRead; ++batch) {
         for (std::size_t i = 0; i < kBatch; ++i) {
             vectors[i] = {buffers_[i].data(), kFrameBytes};
             messages[i].msg_hdr = {};

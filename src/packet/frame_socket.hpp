@@ -26,6 +26,7 @@ public:
 
 private:
     static constexpr std::size_t kBatch = 32;
+    static constexpr std::size_t kBatchesPerRead = 8;
     static constexpr std::size_t kFrameBytes = 1600;
 
     UniqueFd socket_;

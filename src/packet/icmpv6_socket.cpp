@@ -14,6 +14,8 @@
 namespace ndproxy {
 namespace {
 
+constexpr std::size_t kAdvertisementsPerRead = 256;
+
 void set_option(int fd, int level, int name, int value, const char* what) {
     if (setsockopt(fd, level, name, &value, sizeof(value)) < 0) {
         throw std::system_error(errno, std::generic_category(), what);
@@ -91,7 +93,9 @@ std::vector<ReceivedAdvertisement> Icmpv6Socket::read_advertisements() {
     std::vector<ReceivedAdvertisement> adverts;
     std::array<std::uint8_t, 1500> buffer;
     alignas(cmsghdr) std::array<std::uint8_t, 128> control;
-    for (;;) {
+    // A bounded number per call, like every reader in the event loop: a VM flooding
+    // advertisements must not keep the loop from SIGTERM, timers and the control socket.
+    for (std::size_t count = 0; count < kAdvertisementsPerRead; ++count) {
         sockaddr_in6 from{};
         iovec iov{buffer.data(), buffer.size()};
         msghdr message{};

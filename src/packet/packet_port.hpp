@@ -31,6 +31,7 @@ public:
     // picks the source address (link-local for link-local destinations). False on failure.
     virtual bool send(int ifindex, const Ipv6Address& destination,
                       std::span<const std::uint8_t> icmp) = 0;
+    // The advertisements queued, a bounded number per call (as read_frames), without blocking.
     virtual std::vector<ReceivedAdvertisement> read_advertisements() = 0;
 
     // Joins or leaves a multicast group on `ifindex`, so that switches snooping MLD deliver
@@ -42,7 +43,8 @@ public:
     [[nodiscard]] virtual int frame_fd() const = 0;
     // Starts receiving Neighbor Solicitations on `ifindex` (0: stops).
     virtual void listen_for_solicitations(int ifindex) = 0;
-    // Hands every queued frame to `sink`, without blocking.
+    // Hands the queued frames to `sink`, without blocking: a bounded number per call, so that a
+    // flood cannot hold up the event loop (it comes back while the fd stays readable).
     virtual void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) = 0;
     // Solicitations lost because they arrived faster than they were read, since the last call.
     virtual std::uint64_t take_frame_drops() = 0;

@@ -7,6 +7,7 @@ again at interpreter exit; run-isolated's PID namespace is the last line of defe
 import atexit
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -108,6 +109,24 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they find
+# something (a build with -DNDPROXY_SANITIZE=ON; see scripts/test).
+_SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: |"
+                               r"SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer")
+
+
+def sanitizer_findings(text):
+    """The lines of a log that are sanitizer reports."""
+    return [line for line in text.splitlines() if _SANITIZER_REPORT.search(line)]
+
+
+def sanitized():
+    """Whether the binaries under test are a sanitizer build (ctest says so). Its allocator keeps
+    freed memory in quarantine and maps shadow memory, so resident-set sizes say nothing about
+    what the daemon holds; LeakSanitizer checks that instead, at exit."""
+    return os.environ.get("NDPROXY_SANITIZED") == "1"
 
 
 def ctl_command(socket_path, *args):
@@ -282,6 +301,10 @@ class NetnsCase(unittest.TestCase):
         died = [(d, d.proc.returncode) for d in self.daemons if d.died()]
         for d in self.daemons:
             d.kill()
+        # After the kill: LeakSanitizer reports at exit. Any report fails the test, whatever
+        # the exit status (a test may expect the daemon to fail, or kill it with SIGKILL).
+        died += [(d, f"{d.proc.returncode}, sanitizer report: {sanitizer_findings(d.log_text())[0]}")
+                 for d in self.daemons if d.proc is not None and sanitizer_findings(d.log_text())]
         if failed or died:
             out = [f"----- {self.id()}: state at the end:", *state]
             for d in self.daemons:

@@ -63,12 +63,13 @@ class FloodTest(harness.NetnsCase):
         stats = d.stats()
         note(f"flood: {sent}; RSS samples {samples}, {rss_end} KiB at the end; stats {stats}")
         self.assertGreaterEqual(stats["ns_received"], 50000, "the flood hardly reached the daemon")
-        self.assertLessEqual(rss_end - rss_start, RSS_SLACK_KIB,
-                             f"RSS grew from {rss_start} to {rss_end} KiB during the flood")
-        middle = [rss for t, rss in samples if t >= FLOOD_SECONDS / 2]
-        self.assertTrue(middle, f"no RSS sample in the second half of the flood: {samples}")
-        self.assertLessEqual(rss_end - middle[0], RSS_LATE_GROWTH_KIB,
-                             f"RSS still growing late in the flood: {samples}, end {rss_end}")
+        if not harness.sanitized():     # RSS means nothing under AddressSanitizer
+            self.assertLessEqual(rss_end - rss_start, RSS_SLACK_KIB,
+                                 f"RSS grew from {rss_start} to {rss_end} KiB during the flood")
+            middle = [rss for t, rss in samples if t >= FLOOD_SECONDS / 2]
+            self.assertTrue(middle, f"no RSS sample in the second half of the flood: {samples}")
+            self.assertLessEqual(rss_end - middle[0], RSS_LATE_GROWTH_KIB,
+                                 f"RSS still growing late in the flood: {samples}, end {rss_end}")
         self.assertLessEqual(stats["verifications_in_flight"], 256)
         self.assertLessEqual(stats["negative_cache"], 8192)
         # Once the verifications the flood started are over (900 ms), a VM that has been silent

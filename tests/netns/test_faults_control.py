@@ -1,0 +1,129 @@
+"""Fault: control-socket abuse. Garbage, an oversized line, a client that never reads its
+replies, and 100 clients at once: the daemon answers what it can, refuses what is beyond its
+bounds (64 clients by default), keeps mirroring meanwhile, and holds no more memory or file
+descriptors afterwards than before."""
+
+import os
+import socket
+import unittest
+
+import faults
+import harness
+import topology
+from harness import note
+from topology import vm_addr
+
+MAX_CLIENTS = 64                # ndproxyd's default --max-control-clients
+CROWD = 100
+RSS_SLACK_KIB = 2048
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Blocking: with a full listen backlog a Unix socket's connect() waits for the daemon to
+    # accept, where a socket with a timeout would fail at once (EAGAIN).
+    s.connect(path)
+    s.settimeout(10)
+    return s
+
+
+def read_lines(s, count):
+    """Reads until `count` lines or EOF; returns the lines (bytes, without newlines)."""
+    data = b""
+    while data.count(b"\n") < count:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")
+
+
+class ControlAbuseTest(faults.FaultCase):
+
+    def test_garbage_oversized_silent_and_crowds(self):
+        d = self.daemon()
+        self.topo.vm_speak(1)
+        self.wait_owned([vm_addr(1)])
+        d.stats()                                   # the reply paths have run once
+        pid = d.proc.pid
+        rss_before, fds_before = harness.rss_kib(pid), open_fds(pid)
+
+        # Garbage, one bad line after another, on one connection that stays usable.
+        garbage = [b"\x00\xff\xfe\x01", b"not json", b"[1, 2, 3]", b'{"command": 7}',
+                   b'{"command": "\xc3\x28"}', b'{"command": "shutdown"}', b"{" * 3000,
+                   b"[" * 2000 + b"]" * 2000, b'{"command": "list"} trailing', b""]
+        with connect(d.socket) as s:
+            s.sendall(b"\n".join(garbage) + b"\n" + b'{"command": "status"}\n')
+            replies = [harness.json.loads(line) for line in read_lines(s, len(garbage) + 1)]
+        self.assertEqual(len(replies), len(garbage) + 1)
+        self.assertTrue(all(r["ok"] is False and r["error"] for r in replies[:-1]), replies)
+        self.assertIs(replies[-1]["ok"], True)
+
+        # An oversized line: refused, and the connection closed before the daemon holds it all.
+        with connect(d.socket) as s:
+            sent = 0
+            try:
+                while sent < (1 << 20):
+                    sent += s.send(b"x" * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            lines = read_lines(s, 1)
+        self.assertEqual(harness.json.loads(lines[0]),
+                         {"ok": False, "error": "request line too long"})
+        note(f"oversized line: the daemon hung up after {sent} bytes")
+
+        # A client that never reads: it asks until its socket is full, and stays connected.
+        hog = connect(d.socket)
+        hog.setblocking(False)
+        asked = 0
+        try:
+            while asked < 100000:
+                hog.send(b'{"command": "list"}\n')
+                asked += 1
+        except BlockingIOError:
+            pass
+        note(f"the silent client asked {asked} times before its socket was full")
+
+        # 100 clients at once: all connect, then all ask. The silent one holds a slot.
+        crowd = [connect(d.socket) for _ in range(CROWD)]
+        for s in crowd:
+            try:
+                s.sendall(b'{"command": "stats"}\n')
+            except (BrokenPipeError, ConnectionResetError):
+                pass            # refused and closed already; its refusal is still to be read
+        # Meanwhile a VM arrives: mirroring goes on.
+        self.topo.vm_speak(2)
+        answers = [read_lines(s, 1) for s in crowd]
+        served = sum(1 for a in answers if a and harness.json.loads(a[0]).get("ok") is True)
+        refused = sum(1 for a in answers
+                      if a and harness.json.loads(a[0]) == {"ok": False,
+                                                            "error": "too many control clients"})
+        self.assertEqual((served, refused), (MAX_CLIENTS - 1, CROWD - MAX_CLIENTS + 1))
+        self.wait_owned([vm_addr(1), vm_addr(2)], what="vm2 mirrored during the crowd")
+        for s in crowd:
+            s.close()
+        hog.close()
+
+        # Everyone gone: served again, counted, and nothing held.
+        def closed_all():
+            return open_fds(pid) == fds_before
+        topology.wait_until(closed_all, 5, f"the daemon back at {fds_before} open files")
+        stats = d.stats()
+        self.assertEqual(stats["control_clients_rejected"], CROWD - MAX_CLIENTS + 1)
+        topology.wait_until(closed_all, 5, f"the daemon back at {fds_before} open files")
+        rss_after = harness.rss_kib(pid)
+        note(f"RSS {rss_before} -> {rss_after} KiB, fds {fds_before}")
+        if not harness.sanitized():     # RSS means nothing under AddressSanitizer
+            self.assertLessEqual(rss_after - rss_before, RSS_SLACK_KIB)
+        self.assert_exact(d, [vm_addr(1), vm_addr(2)])
+
+
+if __name__ == "__main__":
+    unittest.main()
