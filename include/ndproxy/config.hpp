@@ -51,6 +51,9 @@ struct Config {
     // whole /64 in verify mode stops at about 52 MiB of daemon memory (some 200 bytes an
     // entry). Counted as entries_limit.
     std::size_t max_entries = 262144;
+    // Addresses answered by kernel proxy entries; the responder answers the rest from its own
+    // table (README "Scale" has the measurements behind the default).
+    std::size_t kernel_entries = 4096;
     std::size_t max_verifications = 256;  // responder verifications in flight
     std::size_t negative_cache = 8192;    // targets remembered as verified absent
     unsigned answer_rate = 1000;          // responder answers per second per source address

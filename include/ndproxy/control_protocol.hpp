@@ -13,6 +13,8 @@
 //            "state": "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp" |
 //                     "incomplete" | "failed" | "probing" | "confirmed" | "unknown",
 //            "origin": "mirror" | "responder" | "verified", "kernel": true | false,
+//            "path": "kernel" | "responder" | "pending" (who answers: a kernel proxy entry,
+//                    or the responder beyond the kernel's share; README "Scale"),
 //            "age": SECONDS (number, since the daemon first saw the address)}
 //            "probing": the neighbour vanished and the daemon is confirming it is gone;
 //            "confirmed": the kernel has no neighbour entry, but the VM answered our probe;
@@ -23,13 +25,16 @@
 //           send_errors, ns_received, ns_answered, verifications, and the resource bounds
 //           hit (README "Reliability"): entries_limit (new addresses refused, table full),
 //           control_clients_rejected; ns_dropped's verification_limit and rate_limited, and
-//           negative_cache_evictions
+//           negative_cache_evictions; kernel_promotions and kernel_demotions (entries moved
+//           between the paths); levels: entries, kernel_entries, responder_entries,
+//           verifications_in_flight, negative_cache
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],
 //            "prefixes": ["2001:db8:1::/64"] (empty: all global unicast),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
-//            "manage_sysctls": bool, "entries": N, "kernel_entries": N}
+//            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
+//            "responder_entries": N (answered by the responder), "kernel_ceiling": N}
 
 #include <nlohmann/json.hpp>
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <set>
 #include <span>
@@ -54,10 +55,23 @@ struct MirrorSettings {
     // Most entries held. When full, new addresses are refused (counted in entries_limit) and
     // the entries already held keep working.
     std::size_t max_entries = 262144;
+    // Most entries written to the kernel; the rest are answered by the responder from this
+    // table. Every kernel proxy entry lengthens a 16-chain hash walked for each solicitation
+    // and joins a multicast group on the uplink, whose list is walked for each multicast packet
+    // received: inserting 4,000 entries takes 0.2 s, 16,000 take 15 s (README "Scale").
+    std::size_t kernel_entries = 4096;
 };
 
-// One address the mirror keeps a proxy entry for. Every entry in the table is wanted in the
-// kernel; `confirming_gone` marks the ones whose neighbour vanished and that are being probed.
+// Who answers solicitations for an entry on the external link.
+enum class Path : std::uint8_t {
+    pending,    // not yet made answerable
+    kernel,     // a kernel proxy entry (one of settings.kernel_entries)
+    responder,  // the responder, from the table, beyond the kernel's share
+};
+std::string_view to_string(Path path);
+
+// One address the mirror proxies. `gone_since` marks the ones whose neighbour vanished and that
+// are being probed.
 struct MirrorEntry {
     Ipv6Address address;
     int ifindex = 0;  // internal interface it was last seen on; 0 when not known
@@ -65,7 +79,8 @@ struct MirrorEntry {
     std::uint16_t nud_state = nud::none;  // the kernel's state; none when it has no entry
     bool answered = false;  // answered our solicitation since the kernel last reported on it
     Origin origin = Origin::mirror;
-    bool in_kernel = false;
+    Path path = Path::pending;
+    bool in_kernel = false;  // our entry is in the kernel (path kernel, once written)
     TimePoint first_seen{};
 
     std::optional<TimePoint> gone_since;  // set while confirming that the address is gone
@@ -83,8 +98,10 @@ struct MirrorCounters {
     std::uint64_t entries_added = 0;
     std::uint64_t entries_withdrawn = 0;
     std::uint64_t probe_answers = 0;
-    std::uint64_t proxy_repairs = 0;  // owned entries that had vanished from the kernel
-    std::uint64_t entries_limit = 0;  // addresses refused because the table was full
+    std::uint64_t proxy_repairs = 0;      // owned entries that had vanished from the kernel
+    std::uint64_t entries_limit = 0;      // addresses refused because the table was full
+    std::uint64_t kernel_promotions = 0;  // responder entries moved into a freed kernel slot
+    std::uint64_t kernel_demotions = 0;   // kernel entries handed to the responder (ceiling)
 };
 
 // The external link's proxy table, split by ownership (DESIGN "Mirror" 3).
@@ -144,7 +161,11 @@ public:
         return entries_;
     }
     [[nodiscard]] const MirrorCounters& counters() const { return counters_; }
+    // Entries whose proxy entry is in the kernel, as far as we know. Walks the table.
     [[nodiscard]] std::size_t kernel_entry_count() const;
+    // Entries on the kernel path (written, or being written) and on the responder path.
+    [[nodiscard]] std::size_t kernel_path_count() const { return kernel_path_; }
+    [[nodiscard]] std::size_t responder_path_count() const { return responder_path_; }
     [[nodiscard]] bool is_own_address(const Ipv6Address& address) const {
         return own_addresses_.contains(address);
     }
@@ -168,12 +189,24 @@ private:
     void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now, Actions& out);
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     void reschedule(MirrorEntry& entry);
+    void set_path(MirrorEntry& entry, Path path);
+    // Removes an entry from the table (no kernel write); the iterator after it.
+    std::unordered_map<Ipv6Address, MirrorEntry>::iterator forget(
+        std::unordered_map<Ipv6Address, MirrorEntry>::iterator entry);
+    // Keeps the kernel's share at settings.kernel_entries: responder entries move into freed
+    // kernel slots, oldest first, and kernel entries beyond a lowered ceiling move out.
+    void rebalance(Actions& out);
 
     MirrorSettings settings_;
     std::unordered_map<Ipv6Address, MirrorEntry> entries_;
     std::unordered_set<Ipv6Address> own_addresses_;
     std::unordered_set<Ipv6Address> foreign_proxies_;
     std::set<std::pair<TimePoint, Ipv6Address>> wakeups_;
+    // Responder-path entries in the order they came, to be promoted when kernel slots free up.
+    // Lazily cleaned: an address that left the responder path is skipped when reached.
+    std::deque<Ipv6Address> promotion_queue_;
+    std::size_t kernel_path_ = 0;
+    std::size_t responder_path_ = 0;
     MirrorCounters counters_;
     bool probing_paused_ = false;
     bool refused_since_reconcile_ = false;

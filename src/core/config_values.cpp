@@ -191,6 +191,9 @@ Config build_config(const Settings& settings, const std::string& config_path) {
     if (const Setting* setting = single("max-entries")) {
         config.max_entries = parse_unsigned(*setting, 1, 1u << 24);
     }
+    if (const Setting* setting = single("kernel-entries")) {
+        config.kernel_entries = parse_unsigned(*setting, 0, 1u << 24);
+    }
     if (const Setting* setting = single("max-verifications")) {
         config.max_verifications = parse_unsigned(*setting, 1, 1u << 16);
     }

@@ -47,6 +47,7 @@ nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
             {"state", entry_state(*entry)},
             {"origin", to_string(entry->origin)},
             {"kernel", entry->in_kernel},
+            {"path", to_string(entry->path)},
             {"age", seconds(now - entry->first_seen)},
         });
     }
@@ -77,9 +78,13 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
     return {
         {"neighbours_seen", mirror.neighbours_seen},
         {"entries", service.policy().entries().size()},
+        {"kernel_entries", service.policy().kernel_path_count()},
+        {"responder_entries", service.policy().responder_path_count()},
         {"entries_added", mirror.entries_added},
         {"entries_withdrawn", mirror.entries_withdrawn},
         {"entries_limit", mirror.entries_limit},
+        {"kernel_promotions", mirror.kernel_promotions},
+        {"kernel_demotions", mirror.kernel_demotions},
         {"probes_sent", io.probes_sent},
         {"probe_answers", mirror.probe_answers},
         {"announcements_sent", io.announcements_sent},
@@ -93,6 +98,7 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"ns_dropped", dropped},
         {"answer_errors", answers.send_errors},
         {"ns_socket_drops", answers.socket_drops},
+        {"groups_limit", answers.groups_limit},
         {"verifications", verification.verifications},
         {"verified", verification.verified},
         {"verification_misses", verification.verification_misses},
@@ -123,17 +129,20 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
         {"dry_run", config.dry_run},
         {"manage_sysctls", config.manage_sysctls},
         {"entries", service.policy().entries().size()},
-        {"kernel_entries", service.policy().kernel_entry_count()},
+        {"kernel_entries", service.policy().kernel_path_count()},
+        {"responder_entries", service.policy().responder_path_count()},
+        {"kernel_ceiling", service.policy().settings().kernel_entries},
     };
 }
 
 std::string status_line(const MirrorService& service) {
     const TrackedLink& external = service.links().external();
     const std::size_t entries = service.policy().entries().size();
-    return fmt::format("{} {} on {}{}, {} in the kernel", entries,
+    return fmt::format("{} {} on {}{}, {} in the kernel, {} answered by the responder", entries,
                        entries == 1 ? "entry" : "entries", external.name,
                        external.present() ? "" : " (waiting for it)",
-                       service.policy().kernel_entry_count());
+                       service.policy().kernel_path_count(),
+                       service.policy().responder_path_count());
 }
 
 }  // namespace ndproxy::control

@@ -16,6 +16,18 @@ std::string_view to_string(Origin origin) {
     return "mirror";
 }
 
+std::string_view to_string(Path path) {
+    switch (path) {
+        case Path::pending:
+            return "pending";
+        case Path::kernel:
+            return "kernel";
+        case Path::responder:
+            return "responder";
+    }
+    return "pending";
+}
+
 std::string_view nud_state_name(std::uint16_t state) {
     if (state & nud::permanent)
         return "permanent";
@@ -129,6 +141,7 @@ Actions MirrorPolicy::on_own_address(const AddressUpdate& update) {
     // The host now answers for this address itself; a proxy entry would only shadow it.
     if (entries_.contains(update.address)) {
         withdraw(update.address, out);
+        rebalance(out);
     }
     return out;
 }
@@ -185,6 +198,7 @@ Actions MirrorPolicy::on_timer(TimePoint now) {
         found->second.scheduled = TimePoint::max();
         run_timers(found->second, now, out);
     }
+    rebalance(out);
     return out;
 }
 
@@ -222,7 +236,7 @@ void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
         entry.lladdr = lladdr;
     }
     entry.gone_since.reset();
-    if (!entry.in_kernel) {
+    if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {
         install(entry, now, out);
     }
     reschedule(entry);
@@ -235,17 +249,84 @@ void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
         entry.in_kernel = false;
         return;
     }
-    out.push_back(action::Install{entry.address});
-    entry.in_kernel = true;
-    ++counters_.entries_added;
+    const bool fresh = entry.path == Path::pending;
+    if (fresh) {
+        set_path(entry, kernel_path_ < settings_.kernel_entries ? Path::kernel : Path::responder);
+    }
+    if (entry.path == Path::kernel) {
+        out.push_back(action::Install{entry.address});
+        entry.in_kernel = true;
+        ++counters_.entries_added;
+    }
     // RFC 4861 §7.2.6: up to MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements, so that
     // caches still pointing at another host's MAC (a VM that migrated here) switch at once.
-    if (settings_.announce_count > 0) {
+    // Whoever answers later, kernel or responder, the announcement is ours to make.
+    if (settings_.announce_count > 0 && (fresh || entry.path == Path::kernel)) {
         out.push_back(action::Announce{entry.address});
         entry.announcements_left = settings_.announce_count - 1;
         entry.next_announcement = now + settings_.announce_interval;
     }
     reschedule(entry);
+}
+
+void MirrorPolicy::set_path(MirrorEntry& entry, Path path) {
+    if (entry.path == path) {
+        return;
+    }
+    kernel_path_ -= entry.path == Path::kernel ? 1 : 0;
+    responder_path_ -= entry.path == Path::responder ? 1 : 0;
+    entry.path = path;
+    kernel_path_ += path == Path::kernel ? 1 : 0;
+    if (path == Path::responder) {
+        ++responder_path_;
+        promotion_queue_.push_back(entry.address);
+    }
+}
+
+std::unordered_map<Ipv6Address, MirrorEntry>::iterator MirrorPolicy::forget(
+    std::unordered_map<Ipv6Address, MirrorEntry>::iterator entry) {
+    set_path(entry->second, Path::pending);
+    wakeups_.erase({entry->second.scheduled, entry->first});
+    return entries_.erase(entry);
+}
+
+void MirrorPolicy::rebalance(Actions& out) {
+    // A lowered ceiling (SIGHUP, or a restart that found more of our entries than it allows):
+    // the surplus goes to the responder. Any will do; the responder answers them as well.
+    for (auto it = entries_.begin();
+         kernel_path_ > settings_.kernel_entries && it != entries_.end(); ++it) {
+        MirrorEntry& entry = it->second;
+        if (entry.path != Path::kernel) {
+            continue;
+        }
+        if (entry.in_kernel) {
+            out.push_back(action::Withdraw{entry.address});
+            entry.in_kernel = false;
+        }
+        set_path(entry, Path::responder);
+        ++counters_.kernel_demotions;
+    }
+    while (kernel_path_ < settings_.kernel_entries && !promotion_queue_.empty()) {
+        const Ipv6Address address = promotion_queue_.front();
+        promotion_queue_.pop_front();
+        auto found = entries_.find(address);
+        if (found == entries_.end() || found->second.path != Path::responder ||
+            foreign_proxies_.contains(address)) {
+            continue;  // gone, or moved already: a stale place in the queue
+        }
+        set_path(found->second, Path::kernel);
+        out.push_back(action::Install{address});
+        found->second.in_kernel = true;
+        ++counters_.kernel_promotions;
+    }
+    // Stale places pile up while the kernel's share stays full and responder entries come and
+    // go; drop them before they outnumber the live ones.
+    if (promotion_queue_.size() > 2 * responder_path_ + 1024) {
+        std::erase_if(promotion_queue_, [&](const Ipv6Address& address) {
+            auto found = entries_.find(address);
+            return found == entries_.end() || found->second.path != Path::responder;
+        });
+    }
 }
 
 void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out) {
@@ -271,8 +352,7 @@ void MirrorPolicy::withdraw(const Ipv6Address& address, Actions& out) {
         out.push_back(action::Withdraw{address});
         ++counters_.entries_withdrawn;
     }
-    wakeups_.erase({found->second.scheduled, address});
-    entries_.erase(found);
+    forget(found);
 }
 
 void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {

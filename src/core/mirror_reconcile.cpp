@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <iterator>
 
 #include "ndproxy/mirror_policy.hpp"
 
@@ -20,18 +21,17 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     }
     // Entries the configuration no longer covers are forgotten here; if the kernel still holds
     // them, adopt_or_withdraw() below withdraws them.
-    std::erase_if(entries_, [&](auto& item) {
-        if (in_scope(item.first)) {
-            return false;
-        }
-        wakeups_.erase({item.second.scheduled, item.first});
-        return true;
-    });
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        it = in_scope(it->first) ? std::next(it) : forget(it);
+    }
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());
     for (auto& [address, entry] : entries_) {
         entry.in_kernel = present.contains(address);
+        if (entry.in_kernel) {
+            set_path(entry, Path::kernel);  // whatever the ceiling; rebalance() sees to it
+        }
     }
     // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
     for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
@@ -43,6 +43,9 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
             continue;  // full; adopt_or_withdraw() removes it if an earlier run installed it
         }
         entry->in_kernel = present.contains(neighbour.address);
+        if (entry->in_kernel) {
+            set_path(*entry, Path::kernel);
+        }
         entry->nud_state = neighbour.state;
         make_live(*entry, neighbour.ifindex, neighbour.lladdr, now, out);
     }
@@ -56,10 +59,11 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     adopt_or_withdraw(snapshot.proxies.owned, now, out);
     // Entries that are wanted but missing from the kernel go (back) in.
     for (auto& [address, entry] : entries_) {
-        if (!entry.in_kernel) {
+        if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {
             install(entry, now, out);
         }
     }
+    rebalance(out);
     return out;
 }
 
@@ -71,6 +75,10 @@ Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
     for (auto& [address, entry] : entries_) {
         if (present.contains(address)) {
             entry.in_kernel = true;
+            set_path(entry, Path::kernel);
+            continue;
+        }
+        if (entry.path == Path::responder) {
             continue;
         }
         // Proxy entries vanish without a netlink event (administrative link-down flushes them,
@@ -81,6 +89,7 @@ Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
         entry.in_kernel = false;
         install(entry, now, out);
     }
+    rebalance(out);
     return out;
 }
 
@@ -109,6 +118,7 @@ Actions MirrorPolicy::reconfigure(MirrorSettings settings) {
     for (const Ipv6Address& address : leaving) {
         withdraw(address, out);
     }
+    rebalance(out);
     return out;
 }
 
@@ -135,6 +145,7 @@ void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies,
             continue;
         }
         entry->in_kernel = true;
+        set_path(*entry, Path::kernel);
         start_confirming_gone(*entry, now, out);
     }
 }

@@ -223,7 +223,27 @@ void MirrorService::execute(const Actions& actions) {
         if (const auto* probe = std::get_if<action::Probe>(&action)) {
             send_probe(*probe);
         } else if (const auto* announce = std::get_if<action::Announce>(&action)) {
-            send_announcement(announce->address);
+            announcement_queue_.push_back(announce->address);
+        }
+    }
+    send_queued_announcements();
+}
+
+std::optional<TimePoint> MirrorService::next_wakeup() const {
+    if (!announcement_queue_.empty()) {
+        return TimePoint{};  // long past: the loop comes back as soon as it has looked around
+    }
+    return policy_.next_wakeup();
+}
+
+void MirrorService::send_queued_announcements() {
+    for (std::size_t sent = 0; sent < kAnnouncementsPerTurn && !announcement_queue_.empty();
+         ++sent) {
+        const Ipv6Address address = announcement_queue_.front();
+        announcement_queue_.pop_front();
+        // Withdrawn while waiting: announcing it now would draw traffic nobody forwards.
+        if (policy_.entries().contains(address)) {
+            send_announcement(address);
         }
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -61,7 +62,8 @@ public:
     // SIGHUP: new interfaces, prefixes or modes; learned state is kept.
     void reconfigure(ServiceSettings settings, TimePoint now);
 
-    [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
+    // The policy's next deadline, or at once while announcements wait for their turn.
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
     [[nodiscard]] const MirrorPolicy& policy() const { return policy_; }
     [[nodiscard]] const LinkTracker& links() const { return links_; }
     [[nodiscard]] const ServiceCounters& counters() const { return counters_; }
@@ -81,6 +83,7 @@ private:
     void note_address(const AddressUpdate& update);
     void log_presence(const TrackedLink& link, std::string_view role);
     void send_announcement(const Ipv6Address& address);
+    void send_queued_announcements();
     void note_table_full();
 
     ServiceSettings settings_;
@@ -93,6 +96,11 @@ private:
     int external_hooked_ifindex_ = 0;
     std::set<std::pair<int, Ipv6Address>> addresses_;  // the host's own, by interface
     std::map<std::string, int> logged_ifindex_;        // what the log last said of each link
+    // Announcements leave at most kAnnouncementsPerTurn per event-loop turn, the rest in the
+    // next turns: a start with 100,000 addresses would otherwise spend half a second sending
+    // before the loop serves a solicitation, a netlink event or the control socket again.
+    static constexpr std::size_t kAnnouncementsPerTurn = 256;
+    std::deque<Ipv6Address> announcement_queue_;
     bool table_full_logged_ = false;
     std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
 };

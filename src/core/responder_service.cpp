@@ -111,6 +111,10 @@ void ResponderService::join_for(const Ipv6Address& target) {
         return;
     }
     const Ipv6Address group = target.solicited_node();
+    if (group_members_.size() >= kMaxGroups && !group_members_.contains(group)) {
+        ++stats_.groups_limit;
+        return;
+    }
     if (group_members_[group]++ == 0) {
         packets_.join_group(external, group);
     }

@@ -24,6 +24,7 @@ struct ResponderStats {
     std::uint64_t ns_answered = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t socket_drops = 0;  // solicitations the kernel dropped before we read them
+    std::uint64_t groups_limit = 0;  // targets answered without joining their group (full)
     std::array<std::uint64_t, ndp::kDropReasonCount> invalid{};  // by ndp::DropReason
     std::array<std::uint64_t, kOutcomeCount> outcomes{};         // by Outcome
 };
@@ -61,7 +62,11 @@ private:
     ResponderPolicy policy_;
     ResponderStats stats_;
     // RFC 4861 §7.2.8: a proxy joins the solicited-node groups of the addresses it answers for.
-    // Several targets share a group, so groups are counted.
+    // Several targets share a group, so groups are counted. At most kMaxGroups: every group
+    // lengthens the uplink's multicast list, which the kernel walks for each multicast packet
+    // it receives. Beyond it solicitations still arrive (the frame socket is in ALLMULTI) unless
+    // an MLD-snooping switch withholds them (README "Scale").
+    static constexpr std::size_t kMaxGroups = 1024;
     int joined_ifindex_ = 0;
     std::unordered_map<Ipv6Address, Ipv6Address> joined_targets_;  // target -> group
     std::unordered_map<Ipv6Address, unsigned> group_members_;      // group -> targets

@@ -55,11 +55,17 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
      "Misses dropped from the full negative cache before they expired."},
     {"entries_limit", "New addresses not proxied because the entry table was full."},
     {"control_clients_rejected", "Control-socket clients refused because too many were connected."},
+    {"groups_limit",
+     "Responder answers whose solicited-node group was not joined: too many groups already."},
+    {"kernel_promotions", "Addresses moved from the responder into a freed kernel slot."},
+    {"kernel_demotions", "Addresses moved from the kernel to the responder (ceiling lowered)."},
 });
 // Values in "stats" that are levels, not running totals.
 constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
     {"entries", "Addresses the daemon currently proxies."},
-    {"kernel_entries", "Of those, the ones with a proxy entry in the kernel."},
+    {"kernel_entries", "Of those, the ones answered by a kernel proxy entry."},
+    {"responder_entries",
+     "Of those, the ones answered by the responder (beyond the kernel's share)."},
     {"verifications_in_flight", "Unknown targets being solicited on the internal side now."},
     {"negative_cache", "Unknown targets remembered as absent."},
 });
@@ -200,6 +206,16 @@ std::string format_age(const json& seconds) {
     return fmt::format("{}d{:02}h", total / 86400, total % 86400 / 3600);
 }
 
+// Who answers for an entry; a daemon before the kernel ceiling only says whether it is in the
+// kernel.
+std::string path_of(const json& entry) {
+    if (member(entry, "path") != nullptr || member(entry, "kernel") == nullptr) {
+        return text_of(entry, "path");
+    }
+    const json* kernel = member(entry, "kernel");
+    return kernel->is_boolean() && kernel->get<bool>() ? "kernel" : std::string(kMissing);
+}
+
 std::string render_list(const json& entries) {
     struct Row {
         std::optional<Ipv6Address> address;  // for numeric order; unparsable ones go last
@@ -211,8 +227,8 @@ std::string render_list(const json& entries) {
             const std::string address = text_of(entry, "address");
             rows.push_back({Ipv6Address::parse(address),
                             {address, text_of(entry, "interface"), text_of(entry, "lladdr"),
-                             text_of(entry, "state"), text_of(entry, "origin"),
-                             text_of(entry, "kernel"), age_of(entry, "age")}});
+                             text_of(entry, "state"), text_of(entry, "origin"), path_of(entry),
+                             age_of(entry, "age")}});
         }
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -222,7 +238,7 @@ std::string render_list(const json& entries) {
         return a.address ? *a.address < *b.address : a.cells[0] < b.cells[0];
     });
     std::vector<std::array<std::string, 7>> table{
-        {"ADDRESS", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "KERNEL", "AGE"}};
+        {"ADDRESS", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "PATH", "AGE"}};
     for (Row& row : rows) {
         table.push_back(std::move(row.cells));
     }
@@ -289,8 +305,18 @@ std::string render_status(const json& status) {
     lines.push_back({"announce:", text_of(status, "announce")});
     lines.push_back({"manage sysctls:", text_of(status, "manage_sysctls")});
     lines.push_back({"dry run:", text_of(status, "dry_run")});
-    lines.push_back({"entries:", fmt::format("{} ({} in the kernel)", text_of(status, "entries"),
-                                             text_of(status, "kernel_entries"))});
+    // A daemon before the kernel ceiling reports neither of the last two.
+    std::string entries = fmt::format("{} ({} in the kernel", text_of(status, "entries"),
+                                      text_of(status, "kernel_entries"));
+    if (member(status, "responder_entries") != nullptr) {
+        entries +=
+            fmt::format(", {} answered by the responder", text_of(status, "responder_entries"));
+    }
+    lines.push_back({"entries:", entries + ")"});
+    if (member(status, "kernel_ceiling") != nullptr) {
+        lines.push_back({"kernel share:", fmt::format("at most {} entries (--kernel-entries)",
+                                                      text_of(status, "kernel_ceiling"))});
+    }
     return render_table(lines);
 }
 

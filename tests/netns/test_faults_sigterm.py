@@ -57,7 +57,10 @@ class Load:
 
 class SigtermTest(faults.FaultCase):
     VMS = (1, 2)
-    BASE_ARGS = (*harness.RESPONDER_BASE_ARGS, "--responder", "verify", "--withdraw-after", "2")
+    # Every address in the kernel (a share above BULK): the table compared at the end is the
+    # kernel's (test_kernel_share.py covers what lies beyond the share).
+    BASE_ARGS = (*harness.RESPONDER_BASE_ARGS, "--responder", "verify", "--withdraw-after", "2",
+                 "--kernel-entries", str(2 * BULK))
 
     def start_loaded(self, *extra):
         d = self.daemon(*extra)

@@ -105,6 +105,27 @@ TEST_F(MirrorServiceTest, NeighbourEventBecomesAProxyEntryAndAnAnnouncement) {
     EXPECT_EQ(parsed->target_lladdr, kernel.links.at(kExt).lladdr);
 }
 
+TEST_F(MirrorServiceTest, AnnouncementsOfABigStartLeaveAFewHundredPerTurn) {
+    std::vector<std::string> texts;
+    for (int host = 0; host < 600; ++host) {
+        texts.push_back(fmt::format("2001:db8:1::a:{:x}", host));
+        kernel.neighbours.push_back(neighbour(texts.back().c_str()));
+    }
+    MirrorService service = make();
+    service.full_resync(t0);
+    EXPECT_EQ(service.policy().entries().size(), 600u) << "every address held at once";
+    EXPECT_EQ(packets.sent.size(), 256u);
+    ASSERT_TRUE(service.next_wakeup());
+    EXPECT_LE(*service.next_wakeup(), t0) << "the rest go in the next turns";
+    service.on_timer(t0);
+    EXPECT_EQ(packets.sent.size(), 512u);
+    // Withdrawn while waiting (here all of them, --flush-on-exit): not announced any more.
+    service.withdraw_all();
+    service.on_timer(t0);
+    EXPECT_EQ(packets.sent.size(), 512u);
+    EXPECT_EQ(service.next_wakeup(), std::nullopt);
+}
+
 TEST_F(MirrorServiceTest, MissingExternalInterfaceIsWaitedFor) {
     kernel.remove_link(kExt);
     kernel.queued.clear();

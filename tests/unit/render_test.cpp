@@ -36,33 +36,44 @@ TEST(FormatAge, NonsenseIsADash) {
 TEST(RenderList, AlignedColumnsSortedByAddress) {
     const json entries = json::parse(R"([
         {"address": "2001:db8:1::10", "interface": "br0", "lladdr": "52:54:00:12:34:56",
-         "state": "reachable", "origin": "mirror", "kernel": true, "age": 12},
+         "state": "reachable", "origin": "mirror", "kernel": true, "path": "kernel", "age": 12},
         {"address": "2001:db8:1::9", "interface": "virbr1", "lladdr": null,
-         "state": "probing", "origin": "verified", "kernel": false, "age": 303.7},
+         "state": "probing", "origin": "verified", "kernel": false, "path": "responder",
+         "age": 303.7},
         {"address": "2001:db8::ff", "interface": null, "lladdr": null,
-         "state": "unknown", "origin": "responder", "kernel": false, "age": 277200}
+         "state": "unknown", "origin": "responder", "kernel": false, "path": "pending",
+         "age": 277200}
     ])");
+    EXPECT_EQ(
+        render_list(entries),
+        "ADDRESS         INTERFACE  LLADDR             STATE      ORIGIN     PATH       AGE\n"
+        "2001:db8::ff    -          -                  unknown    responder  pending    3d05h\n"
+        "2001:db8:1::9   virbr1     -                  probing    verified   responder  5m03s\n"
+        "2001:db8:1::10  br0        52:54:00:12:34:56  reachable  mirror     kernel     12s\n");
+}
+
+TEST(RenderList, PathOfAnOlderDaemonFromItsKernelFlag) {
+    const json entries = json::parse(R"([{"address": "2001:db8::1", "kernel": true},
+                                         {"address": "2001:db8::2", "kernel": false}])");
     EXPECT_EQ(render_list(entries),
-              "ADDRESS         INTERFACE  LLADDR             STATE      ORIGIN     KERNEL  AGE\n"
-              "2001:db8::ff    -          -                  unknown    responder  no      3d05h\n"
-              "2001:db8:1::9   virbr1     -                  probing    verified   no      5m03s\n"
-              "2001:db8:1::10  br0        52:54:00:12:34:56  reachable  mirror     yes     12s\n");
+              "ADDRESS      INTERFACE  LLADDR  STATE  ORIGIN  PATH    AGE\n"
+              "2001:db8::1  -          -       -      -       kernel  -\n"
+              "2001:db8::2  -          -       -      -       -       -\n");
 }
 
 TEST(RenderList, EmptyListIsJustTheHeader) {
-    EXPECT_EQ(render_list(json::array()),
-              "ADDRESS  INTERFACE  LLADDR  STATE  ORIGIN  KERNEL  AGE\n");
+    EXPECT_EQ(render_list(json::array()), "ADDRESS  INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE\n");
 }
 
 TEST(RenderList, ToleratesMalformedEntries) {
     const json entries = json::parse(R"([{"address": "not-an-address"}, 7, {"age": "old"},
                                          {"address": "2001:db8::1"}])");
     EXPECT_EQ(render_list(entries),
-              "ADDRESS         INTERFACE  LLADDR  STATE  ORIGIN  KERNEL  AGE\n"
-              "2001:db8::1     -          -       -      -       -       -\n"
-              "-               -          -       -      -       -       -\n"
-              "-               -          -       -      -       -       -\n"
-              "not-an-address  -          -       -      -       -       -\n");
+              "ADDRESS         INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE\n"
+              "2001:db8::1     -          -       -      -       -     -\n"
+              "-               -          -       -      -       -     -\n"
+              "-               -          -       -      -       -     -\n"
+              "not-an-address  -          -       -      -       -     -\n");
 }
 
 TEST(RenderStats, CountersInProtocolOrderWithDropReasons) {
@@ -94,7 +105,8 @@ TEST(RenderStatus, ReadableSummary) {
                      {"name": "vnet9", "ifindex": null, "up": false}],
         "prefixes": ["2001:db8:1::/64", "2001:db8:2::/64"],
         "responder": "verify", "router": false, "announce": true, "dry_run": false,
-        "manage_sysctls": true, "entries": 12, "kernel_entries": 11
+        "manage_sysctls": true, "entries": 12, "kernel_entries": 11, "responder_entries": 1,
+        "kernel_ceiling": 11
     })");
     EXPECT_EQ(render_status(status),
               "version:         0.1.0\n"
@@ -107,7 +119,14 @@ TEST(RenderStatus, ReadableSummary) {
               "announce:        yes\n"
               "manage sysctls:  yes\n"
               "dry run:         no\n"
-              "entries:         12 (11 in the kernel)\n");
+              "entries:         12 (11 in the kernel, 1 answered by the responder)\n"
+              "kernel share:    at most 11 entries (--kernel-entries)\n");
+}
+
+TEST(RenderStatus, OlderDaemonWithoutTheResponderShare) {
+    const std::string text = render_status(json{{"entries", 12}, {"kernel_entries", 11}});
+    EXPECT_NE(text.find("entries:         12 (11 in the kernel)\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("kernel share:"), std::string::npos) << text;
 }
 
 TEST(RenderStatus, EmptyPrefixListMeansAllGlobalUnicast) {
@@ -167,8 +186,8 @@ TEST(RenderPrometheus, CountersDropsAndGauges) {
               "# HELP ndproxyd_entries Addresses the daemon currently proxies.\n"
               "# TYPE ndproxyd_entries gauge\n"
               "ndproxyd_entries 3\n"
-              "# HELP ndproxyd_kernel_entries Of those, the ones with a proxy entry in the "
-              "kernel.\n"
+              "# HELP ndproxyd_kernel_entries Of those, the ones answered by a kernel proxy "
+              "entry.\n"
               "# TYPE ndproxyd_kernel_entries gauge\n"
               "ndproxyd_kernel_entries 2\n");
 }
