@@ -3,10 +3,14 @@
 // The control protocol: a Unix stream socket, one JSON request per line, one JSON reply per line.
 //
 // Request:  {"command": "list" | "stats" | "status" | "resync"}
+//           {"command": "announce", "address": "2001:db8:1::10"}: re-sends the unsolicited
+//           advertisements for an address the daemon proxies (failover scripts)
 // Reply:    {"ok": true, "list": [ENTRY...]}            for "list"
 //           {"ok": true, "stats": {COUNTERS}}           for "stats"
 //           {"ok": true, "status": {STATUS}}            for "status"
-//           {"ok": true}                                for "resync"
+//           {"ok": true}                                for "resync" and "announce"
+//           {"ok": false, "error": "2001:db8:1::10 is not proxied here"} for an address the
+//           daemon holds no entry for (it never announces an address it does not answer for)
 //           {"ok": false, "error": "unknown command \"x\""} for anything else
 //
 // ENTRY:    {"address": "2001:db8:1::10", "interface": "br0" | null, "lladdr": "02:00:..." | null,
@@ -44,14 +48,17 @@
 #include <string>
 #include <string_view>
 
+#include "ndproxy/ipv6.hpp"
+
 namespace ndproxy::control {
 
 inline constexpr std::size_t kMaxRequestBytes = 4096;
 
-enum class Command { list, stats, status, resync };
+enum class Command { list, stats, status, resync, announce };
 
 struct Request {
     Command command;
+    std::optional<Ipv6Address> address = std::nullopt;  // announce
 };
 
 // Parses one request line. Returns the request, or an error message for the reply.

@@ -150,6 +150,9 @@ public:
     // The administrator put a proxy entry of their own at `address` since the last dump.
     void on_foreign_proxy(const Ipv6Address& address);
     Actions on_timer(TimePoint now);
+    // `count` unsolicited advertisements for `address` again, `announce_interval` apart (an
+    // operator's failover script); nullopt if the mirror holds no entry for it.
+    std::optional<Actions> announce(const Ipv6Address& address, unsigned count, TimePoint now);
     // Withdraws everything this daemon owns (--flush-on-exit).
     Actions withdraw_all();
     // New settings (SIGHUP). Entries outside the new prefixes are withdrawn; the rest, and

@@ -26,6 +26,18 @@ ParsedRequest parse_request(std::string_view line) {
     if (name == "resync") {
         return {Request{Command::resync}, {}};
     }
+    if (name == "announce") {
+        const auto address = document.find("address");
+        if (address == document.end() || !address->is_string()) {
+            return {std::nullopt, "announce needs an \"address\" string"};
+        }
+        const auto parsed = Ipv6Address::parse(address->get_ref<const std::string&>());
+        if (!parsed) {
+            return {std::nullopt, fmt::format("invalid IPv6 address \"{}\"",
+                                              address->get_ref<const std::string&>())};
+        }
+        return {Request{Command::announce, parsed}, {}};
+    }
     return {std::nullopt, fmt::format("unknown command \"{}\"", name)};
 }
 

@@ -329,6 +329,23 @@ void MirrorPolicy::rebalance(Actions& out) {
     }
 }
 
+std::optional<Actions> MirrorPolicy::announce(const Ipv6Address& address, unsigned count,
+                                              TimePoint now) {
+    auto found = entries_.find(address);
+    if (found == entries_.end()) {
+        return std::nullopt;
+    }
+    Actions out;
+    if (count > 0) {
+        MirrorEntry& entry = found->second;
+        out.push_back(action::Announce{address});
+        entry.announcements_left = count - 1;
+        entry.next_announcement = now + settings_.announce_interval;
+        reschedule(entry);
+    }
+    return out;
+}
+
 void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out) {
     if (entry.gone_since) {
         return;

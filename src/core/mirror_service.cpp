@@ -190,6 +190,15 @@ void MirrorService::refresh_proxy_table(TimePoint now) {
     }
 }
 
+bool MirrorService::announce(const Ipv6Address& address, unsigned count, TimePoint now) {
+    const std::optional<Actions> actions = policy_.announce(address, count, now);
+    if (actions) {
+        log::info("announcing {} on request", address);
+        execute(*actions);
+    }
+    return actions.has_value();
+}
+
 void MirrorService::withdraw_all() {
     execute(policy_.withdraw_all());
 }

@@ -57,6 +57,8 @@ public:
     void on_timer(TimePoint now);
     // The slow timer: the kernel reports no proxy-table changes, so look.
     void refresh_proxy_table(TimePoint now);
+    // `ndproxyctl announce`: false if the address is not proxied here.
+    bool announce(const Ipv6Address& address, unsigned count, TimePoint now);
     // --flush-on-exit.
     void withdraw_all();
     // SIGHUP: new interfaces, prefixes or modes; learned state is kept.

@@ -164,7 +164,7 @@ nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view co
                                             ? error->get<std::string>()
                                             : std::string("the request failed, no reason given")));
     }
-    if (command == "resync") {
+    if (command == "resync" || command == "announce") {
         return nullptr;
     }
     const bool wants_array = command == "list";
@@ -176,13 +176,28 @@ nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view co
     return *payload;
 }
 
-nlohmann::json send_command(const std::string& socket_path, std::string_view command,
-                            std::chrono::milliseconds timeout) {
+namespace {
+
+// One request out, one reply line back.
+std::string round_trip(const std::string& socket_path, const nlohmann::json& request,
+                       std::chrono::milliseconds timeout) {
     Exchange exchange(socket_path, timeout);
     exchange.connect();
-    const nlohmann::json request{{"command", std::string(command)}};
     exchange.send_all(request.dump() + "\n");
-    return payload_of_reply(exchange.receive_line(), command);
+    return exchange.receive_line();
+}
+
+}  // namespace
+
+nlohmann::json send_command(const std::string& socket_path, std::string_view command,
+                            std::chrono::milliseconds timeout) {
+    const nlohmann::json request{{"command", std::string(command)}};
+    return payload_of_reply(round_trip(socket_path, request, timeout), command);
+}
+
+void send_request(const std::string& socket_path, const nlohmann::json& request,
+                  std::chrono::milliseconds timeout) {
+    payload_of_reply(round_trip(socket_path, request, timeout), request.value("command", ""));
 }
 
 }  // namespace ndproxy::ctl

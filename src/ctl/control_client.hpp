@@ -29,6 +29,11 @@ public:
 nlohmann::json send_command(const std::string& socket_path, std::string_view command,
                             std::chrono::milliseconds timeout = kReplyTimeout);
 
+// Sends one request object and checks the reply like send_command(); for commands that answer
+// with {"ok": true} alone (resync, announce). Throws ControlError.
+void send_request(const std::string& socket_path, const nlohmann::json& request,
+                  std::chrono::milliseconds timeout = kReplyTimeout);
+
 // The payload of one reply line to `command`, checked against the protocol. Throws ControlError.
 nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view command);
 

@@ -28,7 +28,8 @@ namespace {
 namespace po = boost::program_options;
 namespace ctl = ndproxy::ctl;
 
-constexpr std::array<std::string_view, 4> kCommands{"list", "stats", "status", "resync"};
+constexpr std::array<std::string_view, 5> kCommands{"list", "stats", "status", "resync",
+                                                    "announce"};
 
 class UsageError : public std::runtime_error {
 public:
@@ -40,6 +41,7 @@ struct Invocation {
     Action action = Action::run;
     std::string socket_path = ndproxy::kDefaultControlSocket;
     std::string command;
+    std::vector<std::string> addresses;  // announce
     bool json = false;
     bool kernel = false;      // list --kernel
     bool prometheus = false;  // stats --prometheus
@@ -67,6 +69,7 @@ std::string help_text() {
     text << "Usage: ndproxyctl [--socket PATH] COMMAND [--json]\n"
             "       ndproxyctl [--socket PATH] list --kernel [--json]\n"
             "       ndproxyctl [--socket PATH] stats --prometheus\n"
+            "       ndproxyctl [--socket PATH] announce ADDRESS...\n"
             "\n"
             "Commands:\n"
             "  list     proxy entries: address, internal interface, lladdr, state, origin,\n"
@@ -76,6 +79,8 @@ std::string help_text() {
             "  stats    counters: neighbours, entries, solicitations, drops by reason, errors\n"
             "  status   interfaces, prefixes, modes, uptime, entry count\n"
             "  resync   make the daemon re-read the kernel's tables now\n"
+            "  announce send the unsolicited advertisements for proxied ADDRESSes again, so\n"
+            "           that the upstream router points them at this host now (failover)\n"
             "\n"
          << visible_options();
     return text.str();
@@ -115,21 +120,31 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     invocation.kernel = values["kernel"].as<bool>();
     invocation.prometheus = values["prometheus"].as<bool>();
     if (!values.count("command")) {
-        throw UsageError("missing command (list, stats, status or resync)");
+        throw UsageError("missing command (list, stats, status, resync or announce)");
     }
     const auto& words = values["command"].as<std::vector<std::string>>();
-    if (words.size() > 1) {
-        throw UsageError(fmt::format("unexpected argument \"{}\"", words[1]));
-    }
     invocation.command = words.front();
     if (std::find(kCommands.begin(), kCommands.end(), invocation.command) == kCommands.end()) {
         throw UsageError(
-            fmt::format("unknown command \"{}\" (expected list, stats, status or "
-                        "resync)",
+            fmt::format("unknown command \"{}\" (expected list, stats, status, resync or "
+                        "announce)",
                         invocation.command));
     }
-    if (invocation.json && invocation.command == "resync") {
-        throw UsageError("--json does not apply to resync");
+    if (invocation.command == "announce") {
+        invocation.addresses.assign(words.begin() + 1, words.end());
+        if (invocation.addresses.empty()) {
+            throw UsageError("announce needs at least one ADDRESS");
+        }
+        for (const std::string& address : invocation.addresses) {
+            if (!ndproxy::Ipv6Address::parse(address)) {
+                throw UsageError(fmt::format("invalid IPv6 address \"{}\"", address));
+            }
+        }
+    } else if (words.size() > 1) {
+        throw UsageError(fmt::format("unexpected argument \"{}\"", words[1]));
+    }
+    if (invocation.json && (invocation.command == "resync" || invocation.command == "announce")) {
+        throw UsageError(fmt::format("--json does not apply to {}", invocation.command));
     }
     if (invocation.kernel && invocation.command != "list") {
         throw UsageError("--kernel applies only to list");
@@ -243,6 +258,15 @@ int run(int argc, const char* const argv[]) {
     }
     if (invocation.kernel) {
         return list_kernel(invocation);
+    }
+    if (invocation.command == "announce") {
+        // One request each; the first address the daemon refuses stops the run (exit 1), so a
+        // failover script notices.
+        for (const std::string& address : invocation.addresses) {
+            ctl::send_request(invocation.socket_path,
+                              {{"command", "announce"}, {"address", address}});
+        }
+        return 0;
     }
     const nlohmann::json payload =
         invocation.prometheus ? prometheus_stats(invocation.socket_path)

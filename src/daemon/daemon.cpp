@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/control_replies.hpp"
@@ -157,6 +158,14 @@ nlohmann::json Daemon::answer(const control::Request& request) {
                     {"status", control::status_payload(service_, config_, now - started_)}};
         case control::Command::resync:
             service_.full_resync(now);
+            return {{"ok", true}};
+        case control::Command::announce:
+            // The configured count even under --no-announce: the operator asks for it. RFC
+            // 4861 §7.2.6 allows up to MAX_NEIGHBOR_ADVERTISEMENT (3) unsolicited ones.
+            if (!service_.announce(*request.address, std::max(config_.announce_count, 1u), now)) {
+                return control::error_reply(
+                    fmt::format("{} is not proxied here", *request.address));
+            }
             return {{"ok", true}};
     }
     return control::error_reply("unknown command");

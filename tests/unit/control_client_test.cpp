@@ -137,6 +137,25 @@ TEST_F(ControlClientTest, ReplyWithoutNewlineBeforeCloseIsAccepted) {
     EXPECT_EQ(send_command(socket_, "resync"), json());
 }
 
+TEST_F(ControlClientTest, AnnounceSendsTheAddressAndReportsARefusal) {
+    std::string received;
+    {
+        FakeDaemon daemon(socket_, [&](int fd, const std::string& line) {
+            received = line;
+            FakeDaemon::send_text(fd,
+                                  R"({"ok": false, "error": "2001:db8:1::10 is not proxied here"})"
+                                  "\n");
+        });
+        EXPECT_EQ(
+            error_of([&] {
+                send_request(socket_, {{"command", "announce"}, {"address", "2001:db8:1::10"}});
+            }),
+            "ndproxyd: 2001:db8:1::10 is not proxied here");
+    }  // the fake daemon's thread is joined: `received` is settled
+    EXPECT_EQ(json::parse(received),
+              (json{{"command", "announce"}, {"address", "2001:db8:1::10"}}));
+}
+
 TEST(PayloadOfReply, ChecksTheProtocol) {
     EXPECT_EQ(payload_of_reply(R"({"ok": true, "stats": {"resyncs": 1}})", "stats"),
               (json{{"resyncs", 1}}));

@@ -1,0 +1,72 @@
+// `ndproxyctl announce`: the request, the policy's answer to it and the client's exchange.
+
+#include <gtest/gtest.h>
+
+#include <variant>
+
+#include "ndproxy/control_protocol.hpp"
+#include "ndproxy/mirror_policy.hpp"
+
+namespace ndproxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+const Ipv6Address kVm = *Ipv6Address::parse("2001:db8:1::10");
+
+TEST(AnnounceRequest, NeedsAValidAddress) {
+    const auto good =
+        control::parse_request(R"({"command": "announce", "address": "2001:db8:1::10"})");
+    ASSERT_TRUE(good.request);
+    EXPECT_EQ(good.request->command, control::Command::announce);
+    EXPECT_EQ(good.request->address, kVm);
+    EXPECT_EQ(control::parse_request(R"({"command": "announce"})").error,
+              "announce needs an \"address\" string");
+    EXPECT_EQ(control::parse_request(R"({"command": "announce", "address": 7})").error,
+              "announce needs an \"address\" string");
+    EXPECT_EQ(control::parse_request(R"({"command": "announce", "address": "vm1"})").error,
+              "invalid IPv6 address \"vm1\"");
+    // The other commands carry none.
+    EXPECT_FALSE(control::parse_request(R"({"command": "status"})").request->address);
+}
+
+class AnnouncePolicyTest : public ::testing::Test {
+protected:
+    MirrorSettings settings() {
+        MirrorSettings s;
+        s.prefixes = {*Ipv6Prefix::parse("2001:db8:1::/64")};
+        s.announce_count = 0;  // --no-announce: the request still sends what it asks for
+        s.announce_interval = 1s;
+        return s;
+    }
+    static std::size_t announcements(const Actions& actions) {
+        std::size_t count = 0;
+        for (const Action& action : actions) {
+            count += std::holds_alternative<action::Announce>(action) ? 1 : 0;
+        }
+        return count;
+    }
+    MirrorPolicy policy{settings()};
+    TimePoint t0 = TimePoint{} + 1000s;
+};
+
+TEST_F(AnnouncePolicyTest, SendsTheRequestedCountIntervalApart) {
+    const Actions installed = policy.on_neighbour(
+        NeighbourUpdate{3, kVm, MacAddress{{2, 0, 0, 0, 0, 1}}, nud::reachable, false}, t0);
+    EXPECT_EQ(announcements(installed), 0u);
+    const auto now = policy.announce(kVm, 3, t0 + 10s);
+    ASSERT_TRUE(now);
+    EXPECT_EQ(announcements(*now), 1u);
+    EXPECT_EQ(policy.next_wakeup(), t0 + 11s);
+    EXPECT_EQ(announcements(policy.on_timer(t0 + 11s)), 1u);
+    EXPECT_EQ(announcements(policy.on_timer(t0 + 12s)), 1u);
+    EXPECT_EQ(announcements(policy.on_timer(t0 + 13s)), 0u);
+    EXPECT_FALSE(policy.next_wakeup());
+}
+
+TEST_F(AnnouncePolicyTest, AnAddressNotProxiedHereIsRefused) {
+    EXPECT_FALSE(policy.announce(kVm, 3, t0));
+}
+
+}  // namespace
+}  // namespace ndproxy
