@@ -12,6 +12,9 @@ NDPROXY_PACKAGES=(
     libgtest-dev nlohmann-json3-dev libsystemd-dev
     iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq clang-format
     debhelper dpkg-dev lintian man-db systemd
+    # The Pacemaker resource agent's test (tests/netns/test_ocf.py): ocf-shellfuncs and
+    # ocf-tester, and xmllint, which ocf-tester needs and resource-agents only recommends.
+    resource-agents libxml2-utils
 )
 
 say() { printf '\n==> %s\n' "$*"; }

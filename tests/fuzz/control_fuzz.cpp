@@ -26,6 +26,8 @@ std::string_view name_of(control::Command command) {
             return "status";
         case control::Command::resync:
             return "resync";
+        case control::Command::announce:
+            return "announce";
     }
     std::abort();
 }
@@ -40,6 +42,13 @@ void check_line(std::string_view line) {
         const auto document = nlohmann::json::parse(line, nullptr, false);
         if (document.is_discarded() || !document.is_object() || !document.contains("command") ||
             document["command"] != name_of(parsed.request->command)) {
+            std::abort();
+        }
+        // An address exactly for announce, and then the one the request names.
+        const bool announce = parsed.request->command == control::Command::announce;
+        if (parsed.request->address.has_value() != announce ||
+            (announce && Ipv6Address::parse(document["address"].get<std::string>()) !=
+                             parsed.request->address)) {
             std::abort();
         }
     }
