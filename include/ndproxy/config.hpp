@@ -46,10 +46,10 @@ struct Config {
 
     // Resource bounds: what hostile input or a runaway VM can make the daemon hold. Each one,
     // when hit, is counted in `ndproxyctl stats`.
-    // Proxy entries the daemon keeps (and writes to the kernel). 2.5 times the 100,000
+    // Addresses the daemon proxies (in the kernel or by the responder). 2.5 times the 100,000
     // addresses we design for, so that a real host never meets it, while a VM answering for a
-    // whole /64 in verify mode stops at about 52 MiB of daemon memory (some 200 bytes an
-    // entry). Counted as entries_limit.
+    // whole /64 in verify mode stops at about 90 MiB of daemon memory (some 350 bytes an
+    // entry, measured at 100,000). Counted as entries_limit.
     std::size_t max_entries = 262144;
     // Addresses answered by kernel proxy entries; the responder answers the rest from its own
     // table (README "Scale" has the measurements behind the default).

@@ -126,6 +126,20 @@ def kernel_writes(daemon, run=None):
     return writes
 
 
+def read_lines(s, count):
+    """Reads until `count` lines or EOF; returns the lines (bytes, without newlines)."""
+    data = b""
+    while data.count(b"\n") < count:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")
+
+
 class FaultCase(harness.NetnsCase):
     """NetnsCase with the administrator's entries in place from the start."""
 

@@ -74,16 +74,8 @@ class BoundsTest(faults.FaultCase):
 
 def reply_of(s):
     """The one reply line a client got, parsed; {} if the connection closed without one."""
-    data = b""
-    while not data.endswith(b"\n"):
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return json.loads(data) if data else {}
+    lines = faults.read_lines(s, 1)
+    return json.loads(lines[0]) if lines and lines[0] else {}
 
 
 if __name__ == "__main__":

@@ -31,20 +31,6 @@ def connect(path):
     return s
 
 
-def read_lines(s, count):
-    """Reads until `count` lines or EOF; returns the lines (bytes, without newlines)."""
-    data = b""
-    while data.count(b"\n") < count:
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")
-
-
 class ControlAbuseTest(faults.FaultCase):
 
     def test_garbage_oversized_silent_and_crowds(self):
@@ -61,7 +47,7 @@ class ControlAbuseTest(faults.FaultCase):
                    b"[" * 2000 + b"]" * 2000, b'{"command": "list"} trailing', b""]
         with connect(d.socket) as s:
             s.sendall(b"\n".join(garbage) + b"\n" + b'{"command": "status"}\n')
-            replies = [harness.json.loads(line) for line in read_lines(s, len(garbage) + 1)]
+            replies = [harness.json.loads(line) for line in faults.read_lines(s, len(garbage) + 1)]
         self.assertEqual(len(replies), len(garbage) + 1)
         self.assertTrue(all(r["ok"] is False and r["error"] for r in replies[:-1]), replies)
         self.assertIs(replies[-1]["ok"], True)
@@ -74,7 +60,7 @@ class ControlAbuseTest(faults.FaultCase):
                     sent += s.send(b"x" * 65536)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            lines = read_lines(s, 1)
+            lines = faults.read_lines(s, 1)
         self.assertEqual(harness.json.loads(lines[0]),
                          {"ok": False, "error": "request line too long"})
         note(f"oversized line: the daemon hung up after {sent} bytes")
@@ -100,7 +86,7 @@ class ControlAbuseTest(faults.FaultCase):
                 pass            # refused and closed already; its refusal is still to be read
         # Meanwhile a VM arrives: mirroring goes on.
         self.topo.vm_speak(2)
-        answers = [read_lines(s, 1) for s in crowd]
+        answers = [faults.read_lines(s, 1) for s in crowd]
         served = sum(1 for a in answers if a and harness.json.loads(a[0]).get("ok") is True)
         refused = sum(1 for a in answers
                       if a and harness.json.loads(a[0]) == {"ok": False,

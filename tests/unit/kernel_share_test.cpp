@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/daemon_settings.hpp"
+#include "mirror_actions.hpp"
 #include "ndproxy/mirror_policy.hpp"
 #include "ndproxy/responder_policy.hpp"
 
@@ -24,16 +25,7 @@ NeighbourUpdate reachable(int host) {
     return NeighbourUpdate{kBr0, vm(host), MacAddress{{2, 0, 0, 0, 0, 1}}, nud::reachable, false};
 }
 
-template <typename Kind>
-std::vector<Ipv6Address> addresses_of(const Actions& actions) {
-    std::vector<Ipv6Address> out;
-    for (const Action& action : actions) {
-        if (const auto* a = std::get_if<Kind>(&action)) {
-            out.push_back(a->address);
-        }
-    }
-    return out;
-}
+using testing::addresses_of;
 
 MirrorSettings with_share(std::size_t kernel_entries) {
     MirrorSettings s;

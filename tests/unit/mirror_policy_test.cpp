@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "mirror_actions.hpp"
+
 namespace ndproxy {
 namespace {
 
@@ -24,16 +26,7 @@ NeighbourUpdate deletion(const char* address, int ifindex = kBr0) {
     return NeighbourUpdate{ifindex, addr(address), std::nullopt, nud::none, true};
 }
 
-template <typename Kind>
-std::vector<Ipv6Address> addresses_of(const Actions& actions) {
-    std::vector<Ipv6Address> out;
-    for (const Action& action : actions) {
-        if (const auto* a = std::get_if<Kind>(&action)) {
-            out.push_back(a->address);
-        }
-    }
-    return out;
-}
+using testing::addresses_of;
 
 class MirrorPolicyTest : public ::testing::Test {
 protected:
