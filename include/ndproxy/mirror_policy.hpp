@@ -128,6 +128,10 @@ public:
     Actions on_advertisement(int ifindex, const Ipv6Address& target,
                              const std::optional<MacAddress>& lladdr, TimePoint now);
     Actions on_own_address(const AddressUpdate& update);
+    // Another host advertised `address` on the external link with the override flag: the VM
+    // may have migrated there, while our neighbour entry, idle and STALE, would keep vouching
+    // for it for as long as the kernel keeps it. Our probes on the bridge decide.
+    Actions on_claimed_elsewhere(const Ipv6Address& address, TimePoint now);
     // The responder verified that a VM holds `address` behind internal interface `ifindex`.
     Actions on_verified(int ifindex, const Ipv6Address& address,
                         const std::optional<MacAddress>& lladdr, TimePoint now);
@@ -188,6 +192,7 @@ private:
                    TimePoint now, Actions& out);
     void install(MirrorEntry& entry, TimePoint now, Actions& out);
     void start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out);
+    void start_announcing(MirrorEntry& entry, unsigned count, TimePoint now, Actions& out);
     void withdraw(const Ipv6Address& address, Actions& out);
     void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now, Actions& out);
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);

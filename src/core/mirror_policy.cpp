@@ -67,9 +67,17 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     ++counters_.neighbours_seen;
     if (!update.deleted && nud_vouches_alive(update.state)) {
         if (MirrorEntry* entry = admit(update.address, now)) {
+            // Speaking here again while we were confirming it gone: it may have been behind
+            // another host meanwhile (migrated there and back), whose announcements the
+            // upstream router followed. An answer to our probe, by contrast, says only that
+            // it never left, so on_advertisement() does not announce.
+            const bool returned = entry->gone_since.has_value() && entry->path != Path::pending;
             entry->nud_state = update.state;
             entry->answered = false;
             make_live(*entry, update.ifindex, update.lladdr, now, out);
+            if (returned) {
+                start_announcing(*entry, settings_.announce_count, now, out);
+            }
         }
         return out;
     }
@@ -101,6 +109,15 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
     }
     found->second.answered = true;
     make_live(found->second, ifindex, lladdr, now, out);
+    return out;
+}
+
+Actions MirrorPolicy::on_claimed_elsewhere(const Ipv6Address& address, TimePoint now) {
+    Actions out;
+    auto found = entries_.find(address);
+    if (found != entries_.end()) {
+        start_confirming_gone(found->second, now, out);
+    }
     return out;
 }
 
@@ -258,14 +275,23 @@ void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
         entry.in_kernel = true;
         ++counters_.entries_added;
     }
+    // Whoever answers later, kernel or responder, the announcement is ours to make.
+    if (fresh || entry.path == Path::kernel) {
+        start_announcing(entry, settings_.announce_count, now, out);
+    }
+    reschedule(entry);
+}
+
+void MirrorPolicy::start_announcing(MirrorEntry& entry, unsigned count, TimePoint now,
+                                    Actions& out) {
     // RFC 4861 §7.2.6: up to MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements, so that
     // caches still pointing at another host's MAC (a VM that migrated here) switch at once.
-    // Whoever answers later, kernel or responder, the announcement is ours to make.
-    if (settings_.announce_count > 0 && (fresh || entry.path == Path::kernel)) {
-        out.push_back(action::Announce{entry.address});
-        entry.announcements_left = settings_.announce_count - 1;
-        entry.next_announcement = now + settings_.announce_interval;
+    if (count == 0) {
+        return;
     }
+    out.push_back(action::Announce{entry.address});
+    entry.announcements_left = count - 1;
+    entry.next_announcement = now + settings_.announce_interval;
     reschedule(entry);
 }
 
@@ -336,13 +362,7 @@ std::optional<Actions> MirrorPolicy::announce(const Ipv6Address& address, unsign
         return std::nullopt;
     }
     Actions out;
-    if (count > 0) {
-        MirrorEntry& entry = found->second;
-        out.push_back(action::Announce{address});
-        entry.announcements_left = count - 1;
-        entry.next_announcement = now + settings_.announce_interval;
-        reschedule(entry);
-    }
+    start_announcing(found->second, count, now, out);
     return out;
 }
 
@@ -353,6 +373,9 @@ void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Acti
     // RFC 7048: a single unanswered solicitation proves nothing, so probe with exponential
     // back-off until `withdraw_after` has passed.
     entry.gone_since = now;
+    // The rest of its announcements would pull the router back here, away from the host the
+    // VM may have moved to.
+    entry.announcements_left = 0;
     // At least three probes however short withdraw_after is.
     entry.probe_gap = std::min(settings_.first_probe_gap, settings_.withdraw_after / 4);
     entry.next_probe = now + entry.probe_gap;

@@ -141,6 +141,16 @@ void MirrorService::on_advertisement(const ReceivedAdvertisement& received, Time
     if (links_.is_internal(received.ifindex)) {
         execute(policy_.on_advertisement(received.ifindex, received.advert.target,
                                          received.advert.target_lladdr, now));
+        return;
+    }
+    const TrackedLink& external = links_.external();
+    // RFC 4861 §7.2.6: an unsolicited advertisement with the override flag from another MAC
+    // is another host taking the address over (a VM that migrated there). Our own
+    // announcements do not come back (IPV6_MULTICAST_LOOP is off).
+    if (received.ifindex == external.ifindex && received.advert.flags.override_flag &&
+        !received.advert.flags.solicited && received.advert.target_lladdr &&
+        received.advert.target_lladdr != external.lladdr) {
+        execute(policy_.on_claimed_elsewhere(received.advert.target, now));
     }
 }
 

@@ -145,10 +145,47 @@ TEST_F(MirrorPolicyTest, AnsweredProbeKeepsTheEntry) {
     EXPECT_FALSE(policy.entries().at(addr("2001:db8:1::10")).gone_since);
 }
 
+TEST_F(MirrorPolicyTest, AnAddressConfirmedGoneIsNoLongerAnnounced) {
+    // Its remaining announcements would pull the router back from the host it moved to.
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 100ms);
+    for (auto now = t0 + 100ms; now < t0 + 5s; now += 100ms) {
+        EXPECT_TRUE(addresses_of<action::Announce>(policy.on_timer(now)).empty());
+    }
+}
+
+TEST_F(MirrorPolicyTest, AnAnswerToOurProbeIsNotAnnounced) {
+    // The kernel forgot an idle neighbour, the VM answered our probe: it never left.
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
+    policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 10s);
+    const Actions answered =
+        policy.on_advertisement(kBr0, addr("2001:db8:1::10"), std::nullopt, t0 + 10s + 10ms);
+    EXPECT_TRUE(answered.empty());
+}
+
+TEST_F(MirrorPolicyTest, AnotherHostClaimingTheAddressStartsTheProbes) {
+    policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0);
+    const Actions claimed = policy.on_claimed_elsewhere(addr("2001:db8:1::10"), t0 + 10s);
+    EXPECT_EQ(addresses_of<action::Probe>(claimed), std::vector{addr("2001:db8:1::10")});
+    // Unanswered: withdrawn after withdraw_after (10 s here), whatever the kernel's STALE says.
+    Actions later;
+    for (auto now = t0 + 10s; now <= t0 + 21s; now += 500ms) {
+        const Actions tick = policy.on_timer(now);
+        later.insert(later.end(), tick.begin(), tick.end());
+    }
+    EXPECT_EQ(addresses_of<action::Withdraw>(later), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(policy.on_claimed_elsewhere(addr("2001:db8:1::99"), t0).empty());
+}
+
 TEST_F(MirrorPolicyTest, NeighbourComingBackStopsTheProbes) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0);
     policy.on_neighbour(deletion("2001:db8:1::10"), t0 + 1s);
-    EXPECT_TRUE(policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0 + 2s).empty());
+    // Back while we were confirming it gone: it may have been behind another host meanwhile,
+    // so it is announced again (and the kernel entry, still there, is not rewritten).
+    const Actions back = policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0 + 2s);
+    EXPECT_EQ(addresses_of<action::Announce>(back), std::vector{addr("2001:db8:1::10")});
+    EXPECT_TRUE(addresses_of<action::Install>(back).empty());
+    EXPECT_TRUE(addresses_of<action::Probe>(back).empty());
     for (auto now = t0 + 2s; now < t0 + 60s; now += 1s) {
         const Actions tick = policy.on_timer(now);
         EXPECT_TRUE(addresses_of<action::Probe>(tick).empty());

@@ -230,6 +230,28 @@ TEST_F(MirrorServiceTest, UnansweredProbesEndInWithdrawal) {
     EXPECT_FALSE(survives_deletion(*this, service, std::nullopt));
 }
 
+TEST_F(MirrorServiceTest, AnotherHostsOverrideOnTheUplinkStartsTheProbes) {
+    MirrorService service = make();
+    service.full_resync(t0);
+    kernel.add_neighbour(neighbour("2001:db8:1::10", nud::stale));
+    service.on_kernel_readable(t0);
+    const auto probes = [&] {
+        return std::count_if(packets.sent.begin(), packets.sent.end(),
+                             [](const SentPacket& p) { return p.ifindex == kBr0; });
+    };
+    ndp::Advertisement ours{
+        addr("2001:db8:1::10"), {false, false, true}, kernel.links.at(kExt).lladdr};
+    ndp::Advertisement solicited{
+        addr("2001:db8:1::10"), {false, true, true}, MacAddress{{2, 0, 0, 0, 0x0e, 0x0b}}};
+    ndp::Advertisement theirs{
+        addr("2001:db8:1::10"), {false, false, true}, MacAddress{{2, 0, 0, 0, 0x0e, 0x0b}}};
+    service.on_advertisement({kExt, addr("fe80::b"), ours}, t0);
+    service.on_advertisement({kExt, addr("fe80::b"), solicited}, t0);
+    EXPECT_EQ(probes(), 0);
+    service.on_advertisement({kExt, addr("fe80::b"), theirs}, t0);
+    EXPECT_EQ(probes(), 1);
+}
+
 TEST_F(MirrorServiceTest, AdvertisementsFromTheUplinkAreNotEvidence) {
     MirrorService service = make();
     EXPECT_FALSE(survives_deletion(
