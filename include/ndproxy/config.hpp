@@ -53,7 +53,7 @@ struct Config {
     std::size_t max_entries = 262144;
     // Addresses answered by kernel proxy entries; the responder answers the rest from its own
     // table (README "Scale" has the measurements behind the default).
-    std::size_t kernel_entries = 4096;
+    std::size_t kernel_entries = 1024;
     std::size_t max_verifications = 256;  // responder verifications in flight
     std::size_t negative_cache = 8192;    // targets remembered as verified absent
     unsigned answer_rate = 1000;          // responder answers per second per source address

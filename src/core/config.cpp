@@ -92,7 +92,7 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      "(default 262144)"},
     {"kernel-entries", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
      "most addresses answered by kernel proxy entries; the responder answers the rest, "
-     "0 for none (default 4096; unlimited with --responder off)"},
+     "0 for none (default 1024; unlimited with --responder off)"},
     {"max-verifications", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
      "most responder verifications in flight (default 256)"},
     {"negative-cache", 0, Kind::value, Scope::anywhere, Group::tuning, "N",

@@ -64,6 +64,8 @@ protected:
 TEST_F(BoundsTest, DefaultsAreTheDocumentedOnes) {
     const Config defaults = config({});
     EXPECT_EQ(defaults.max_entries, 262144u);
+    EXPECT_EQ(defaults.kernel_entries, 1024u);
+    EXPECT_EQ(service_settings(defaults).mirror.kernel_entries, 1024u);
     EXPECT_EQ(defaults.max_verifications, 256u);
     EXPECT_EQ(defaults.negative_cache, 8192u);
     EXPECT_EQ(defaults.answer_rate, 1000u);
