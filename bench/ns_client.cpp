@@ -13,18 +13,41 @@
 //       as fast as the socket takes them for SECONDS, and counts the answers (NAs with S set)
 //       that arrive until --drain-ms after the last send.
 //       Prints: sent= seconds= sent_per_s= answered= answered_per_s=
+//   ns_client sweep IFACE BASE SPAN SAMPLE [options]
+//       Asks for SAMPLE targets spread evenly over BASE ... BASE+SPAN-1 (the first and the last
+//       included) in rounds: each round solicits every target not answered yet, then collects
+//       answers until the round ends (--round-ms). Stops when all are answered or after
+//       --timeout-ms. Times are CLOCK_REALTIME seconds (kernel receive timestamps), so that a
+//       script can subtract the moment it started a daemon.
+//       Prints: sample= answered= started_at= first_at= last_at=
+//   ns_client appear IFACE FIRST COUNT --netns PATH --internal IFACE [options]
+//       Measures how long an address takes to become answerable on IFACE after its neighbour
+//       appears: for FIRST, FIRST+1, ... (COUNT of them), adds a permanent neighbour entry on the
+//       internal interface (in the network namespace at PATH, e.g. /run/netns/host, over
+//       rtnetlink; lladdr 02:be:...) and then solicits the address every --resend-us until the
+//       first answer, timed from just before the RTM_NEWNEIGH to the answer's kernel receive
+//       timestamp. Prints: count= answered= p50_us= p99_us= max_us= mean_us=
 //   options:
 //       --sources N         rotate over N sources: SOURCE_BASE+1 ... SOURCE_BASE+N (default 1)
 //       --source-base ADDR  link-local base of the sources (default fe80::e:0)
 //       --forged            random link-local sources and random source MACs instead
 //       --fresh             latency: a new target each time (TARGET + i)
 //       --gap-us N          latency: pause between solicitations (default 1000)
+//       --spread SPAN       latency: cycle over --points P targets spread evenly over TARGET ...
+//                           TARGET+SPAN-1 (first and last included; the same ones sweep asks for)
+//       --points P          (default 200)
 //       --timeout-ms N      latency: give up on one solicitation after N ms (default 1500)
 //       --drain-ms N        flood: keep counting this long after the last send (default 500)
 //       --dump              latency: also print every sample to stderr (index, target, µs or -1)
+//       --round-ms N        sweep: length of a round (default 20)
+//       --resend-us N       appear: solicit again after this long without an answer (default 100)
 
 #include <arpa/inet.h>
-#include <linux/filter.h>
+#include <fcntl.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -44,9 +67,12 @@
 #include <ctime>
 #include <random>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "icmpv6_filter.hpp"
 
 namespace {
 
@@ -168,6 +194,63 @@ Link look_up(const std::string& name) {
     return link;
 }
 
+double realtime_us() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+// One frame from `fd`: a solicited Neighbor Advertisement, and when the kernel received it (µs,
+// realtime; now if the socket gave no stamp). nullopt for anything else.
+struct ReceivedAnswer {
+    Answer answer;
+    double received_at = 0;
+};
+std::optional<ReceivedAnswer> read_solicited_answer(int fd) {
+    std::array<std::uint8_t, 2048> buffer;
+    alignas(cmsghdr) std::array<std::uint8_t, 256> control;
+    iovec vector{buffer.data(), buffer.size()};
+    msghdr message{};
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    const ssize_t length = recvmsg(fd, &message, 0);
+    ReceivedAnswer received;
+    if (length <= 0 ||
+        !parse_answer(buffer.data(), static_cast<std::size_t>(length), received.answer) ||
+        !received.answer.solicited) {
+        return std::nullopt;
+    }
+    received.received_at = realtime_us();
+    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec stamp;
+            std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+            received.received_at =
+                static_cast<double>(stamp.tv_sec) * 1e6 + static_cast<double>(stamp.tv_nsec) / 1e3;
+        }
+    }
+    return received;
+}
+
+void print_samples(int count, std::vector<double> samples) {
+    std::sort(samples.begin(), samples.end());
+    auto quantile = [&](double q) {
+        return samples.empty() ? 0.0
+                               : samples[std::min(samples.size() - 1,
+                                                  static_cast<std::size_t>(q * samples.size()))];
+    };
+    double total = 0;
+    for (const double s : samples) {
+        total += s;
+    }
+    std::printf("count=%d answered=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f\n", count,
+                samples.size(), quantile(0.50), quantile(0.99),
+                samples.empty() ? 0.0 : samples.back(),
+                samples.empty() ? 0.0 : total / static_cast<double>(samples.size()));
+}
+
 // A packet socket on `link` that receives only Neighbor Advertisements (none when `receive` is
 // false), never our own frames, with kernel receive timestamps.
 int open_socket(const Link& link, bool receive) {
@@ -178,18 +261,7 @@ int open_socket(const Link& link, bool receive) {
     const int one = 1;
     setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
     if (receive) {
-        static sock_filter program[] = {
-            BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
-            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
-            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, 0xffff),
-            BPF_STMT(BPF_RET | BPF_K, 0),
-        };
-        sock_fprog fprog{static_cast<unsigned short>(std::size(program)), program};
-        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
+        if (!attach_icmpv6_type_filter(fd, 136)) {
             die("SO_ATTACH_FILTER");
         }
         setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
@@ -215,6 +287,12 @@ struct Options {
     int timeout_ms = 1500;
     int drain_ms = 500;
     bool dump = false;
+    int round_ms = 20;
+    int resend_us = 100;
+    std::uint64_t spread = 0;
+    int points = 200;
+    std::string netns;
+    std::string internal;
 };
 
 struct Source {
@@ -238,22 +316,19 @@ std::vector<Source> make_sources(const Options& options, const Link& link, std::
     return sources;
 }
 
-double realtime_us() {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
-}
-
 int latency(const Link& link, const Address& first_target, int count, const Options& options) {
     std::mt19937_64 rng(1);
     const std::vector<Source> sources = make_sources(options, link, rng);
     const int fd = open_socket(link, true);
     std::vector<double> samples;
-    std::array<std::uint8_t, 2048> buffer;
-    alignas(cmsghdr) std::array<std::uint8_t, 256> control;
     for (int i = 0; i < count; ++i) {
-        const Address target =
+        Address target =
             options.fresh ? plus(first_target, static_cast<std::uint64_t>(i)) : first_target;
+        if (options.spread > 0) {  // point i % P of P spread evenly over SPAN (first, last included)
+            const std::uint64_t points = static_cast<std::uint64_t>(std::max(1, options.points));
+            const std::uint64_t k = static_cast<std::uint64_t>(i) % points;
+            target = plus(first_target, points == 1 ? options.spread - 1 : k * (options.spread - 1) / (points - 1));
+        }
         const Source& source = sources[static_cast<std::size_t>(i) % sources.size()];
         const auto frame = solicitation(source.mac, source.address, target);
         const double sent_at = realtime_us();
@@ -268,27 +343,11 @@ int latency(const Link& link, const Address& first_target, int count, const Opti
             if (left_ms <= 0 || poll(&waiting, 1, static_cast<int>(left_ms) + 1) <= 0) {
                 break;  // unanswered
             }
-            iovec vector{buffer.data(), buffer.size()};
-            msghdr message{};
-            message.msg_iov = &vector;
-            message.msg_iovlen = 1;
-            message.msg_control = control.data();
-            message.msg_controllen = control.size();
-            const ssize_t length = recvmsg(fd, &message, 0);
-            Answer answer;
-            if (length <= 0 || !parse_answer(buffer.data(), static_cast<std::size_t>(length), answer) ||
-                answer.target != target || !answer.solicited) {
+            const auto received = read_solicited_answer(fd);
+            if (!received || received->answer.target != target) {
                 continue;
             }
-            double received_at = realtime_us();
-            for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                    timespec stamp;
-                    std::memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
-                    received_at = static_cast<double>(stamp.tv_sec) * 1e6 +
-                                  static_cast<double>(stamp.tv_nsec) / 1e3;
-                }
-            }
+            const double received_at = received->received_at;
             samples.push_back(received_at - sent_at);
             break;
         }
@@ -303,21 +362,9 @@ int latency(const Link& link, const Address& first_target, int count, const Opti
         }
     }
     close(fd);
-    std::sort(samples.begin(), samples.end());
-    auto quantile = [&](double q) {
-        return samples.empty() ? 0.0
-                               : samples[std::min(samples.size() - 1,
-                                                  static_cast<std::size_t>(q * samples.size()))];
-    };
-    double total = 0;
-    for (const double s : samples) {
-        total += s;
-    }
-    std::printf("count=%d answered=%zu p50_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f\n", count,
-                samples.size(), quantile(0.50), quantile(0.99),
-                samples.empty() ? 0.0 : samples.back(),
-                samples.empty() ? 0.0 : total / static_cast<double>(samples.size()));
-    return samples.empty() ? 1 : 0;
+    const bool none = samples.empty();
+    print_samples(count, std::move(samples));
+    return none ? 1 : 0;
 }
 
 int flood(const Link& link, double seconds, const std::string& prefix_text, const Options& options) {
@@ -420,6 +467,170 @@ int flood(const Link& link, double seconds, const std::string& prefix_text, cons
     return 0;
 }
 
+int sweep(const Link& link, const Address& base, std::uint64_t span, int sample_size,
+          Options options) {
+    std::mt19937_64 rng(3);
+    const std::vector<Source> sources = make_sources(options, link, rng);
+    std::vector<Address> targets;
+    for (int k = 0; k < sample_size; ++k) {
+        const std::uint64_t offset =
+            sample_size == 1 ? span - 1
+                             : static_cast<std::uint64_t>(k) * (span - 1) /
+                                   static_cast<std::uint64_t>(sample_size - 1);
+        targets.push_back(plus(base, offset));
+    }
+    std::vector<bool> answered(targets.size(), false);
+    std::size_t answered_count = 0;
+    double first_at = 0;
+    double last_at = 0;
+    const int fd = open_socket(link, true);
+    const double started_at = realtime_us();
+    const double deadline = started_at + options.timeout_ms * 1000.0;
+    std::size_t next_source = 0;
+    while (answered_count < targets.size() && realtime_us() < deadline) {
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            if (answered[i]) {
+                continue;
+            }
+            const Source& source = sources[next_source++ % sources.size()];
+            const auto frame = solicitation(source.mac, source.address, targets[i]);
+            if (send(fd, frame.data(), frame.size(), 0) < 0) {
+                die("send");
+            }
+        }
+        const double round_end = realtime_us() + options.round_ms * 1000.0;
+        for (;;) {
+            const double left_ms = (round_end - realtime_us()) / 1000.0;
+            pollfd waiting{fd, POLLIN, 0};
+            if (left_ms <= 0 || poll(&waiting, 1, static_cast<int>(left_ms) + 1) <= 0) {
+                break;
+            }
+            const auto received = read_solicited_answer(fd);
+            if (!received) {
+                continue;
+            }
+            const Answer& answer = received->answer;
+            const double received_at = received->received_at;
+            for (std::size_t i = 0; i < targets.size(); ++i) {
+                if (!answered[i] && targets[i] == answer.target) {
+                    answered[i] = true;
+                    ++answered_count;
+                    if (first_at == 0) {
+                        first_at = received_at;
+                    }
+                    last_at = std::max(last_at, received_at);
+                }
+            }
+        }
+    }
+    close(fd);
+    std::printf("sample=%zu answered=%zu started_at=%.6f first_at=%.6f last_at=%.6f\n", targets.size(),
+                answered_count, started_at / 1e6, first_at / 1e6, last_at / 1e6);
+    return answered_count == targets.size() ? 0 : 1;
+}
+
+// Receives the first matching solicited answer for `target` on `fd` until `deadline_us`
+// (CLOCK_REALTIME); returns its kernel receive timestamp in µs, or 0.
+double wait_answer(int fd, const Address& target, double deadline_us) {
+    for (;;) {
+        const double left_us = deadline_us - realtime_us();
+        if (left_us <= 0) {
+            return 0;
+        }
+        pollfd waiting{fd, POLLIN, 0};
+        const timespec wait{0, static_cast<long>(left_us * 1000)};
+        if (ppoll(&waiting, 1, &wait, nullptr) <= 0) {
+            return 0;
+        }
+        const auto received = read_solicited_answer(fd);
+        if (received && received->answer.target == target) {
+            return received->received_at;
+        }
+    }
+}
+
+
+int appear(const Link& link, const Address& first, int count, const Options& options) {
+    if (options.netns.empty() || options.internal.empty()) {
+        usage("appear needs --netns PATH and --internal IFACE");
+    }
+    std::mt19937_64 rng(5);
+    const std::vector<Source> sources = make_sources(options, link, rng);
+    const int fd = open_socket(link, true);  // in our own namespace (the router's)
+    const int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int other = open(options.netns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (own < 0 || other < 0 || setns(other, CLONE_NEWNET) < 0) {
+        die(options.netns.c_str());
+    }
+    const int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    const int internal = static_cast<int>(if_nametoindex(options.internal.c_str()));
+    if (nl < 0 || internal == 0 || setns(own, CLONE_NEWNET) < 0) {
+        die("netlink socket / internal interface");
+    }
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    std::vector<double> samples;
+    std::size_t next_source = 0;
+    for (int i = 0; i < count; ++i) {
+        const Address target = plus(first, static_cast<std::uint64_t>(i));
+        struct {
+            nlmsghdr header;
+            ndmsg neighbour;
+            rtattr dst_attr;
+            std::uint8_t dst[16];
+            rtattr lladdr_attr;
+            std::uint8_t lladdr[8];
+        } request{};
+        request.header.nlmsg_len = sizeof(request);
+        request.header.nlmsg_type = RTM_NEWNEIGH;
+        request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+        request.header.nlmsg_seq = static_cast<unsigned>(i + 1);
+        request.neighbour.ndm_family = AF_INET6;
+        request.neighbour.ndm_ifindex = internal;
+        request.neighbour.ndm_state = NUD_PERMANENT;
+        request.dst_attr.rta_type = NDA_DST;
+        request.dst_attr.rta_len = RTA_LENGTH(16);
+        std::memcpy(request.dst, target.data(), 16);
+        request.lladdr_attr.rta_type = NDA_LLADDR;
+        request.lladdr_attr.rta_len = RTA_LENGTH(6);
+        const std::uint8_t mac[6] = {0x02, 0xbe, target[12], target[13], target[14], target[15]};
+        std::memcpy(request.lladdr, mac, 6);
+        const double start = realtime_us();
+        if (sendto(nl, &request, sizeof(request), 0, reinterpret_cast<sockaddr*>(&kernel),
+                   sizeof(kernel)) < 0) {
+            die("RTM_NEWNEIGH");
+        }
+        std::array<std::uint8_t, 4096> reply;
+        const ssize_t got = recv(nl, reply.data(), reply.size(), 0);
+        const auto* header = reinterpret_cast<const nlmsghdr*>(reply.data());
+        if (got < 0 || header->nlmsg_type != NLMSG_ERROR ||
+            reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(header))->error != 0) {
+            std::fprintf(stderr, "ns_client: adding neighbour %d failed\n", i);
+            return 1;
+        }
+        const double deadline = start + options.timeout_ms * 1000.0;
+        double answered_at = 0;
+        while (answered_at == 0 && realtime_us() < deadline) {
+            const Source& source = sources[next_source++ % sources.size()];
+            const auto frame = solicitation(source.mac, source.address, target);
+            if (send(fd, frame.data(), frame.size(), 0) < 0) {
+                die("send");
+            }
+            answered_at = wait_answer(fd, target, std::min(deadline, realtime_us() + options.resend_us));
+        }
+        if (answered_at != 0) {
+            samples.push_back(answered_at - start);
+        }
+        if (options.gap_us > 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(options.gap_us));
+        }
+    }
+    close(nl);
+    close(fd);
+    print_samples(count, samples);
+    return samples.size() == static_cast<std::size_t>(count) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -447,6 +658,18 @@ int main(int argc, char** argv) {
             options.gap_us = std::atoi(value().c_str());
         } else if (arg == "--timeout-ms") {
             options.timeout_ms = std::atoi(value().c_str());
+        } else if (arg == "--spread") {
+            options.spread = std::strtoull(value().c_str(), nullptr, 0);
+        } else if (arg == "--points") {
+            options.points = std::atoi(value().c_str());
+        } else if (arg == "--resend-us") {
+            options.resend_us = std::max(10, std::atoi(value().c_str()));
+        } else if (arg == "--netns") {
+            options.netns = value();
+        } else if (arg == "--internal") {
+            options.internal = value();
+        } else if (arg == "--round-ms") {
+            options.round_ms = std::max(1, std::atoi(value().c_str()));
         } else if (arg == "--drain-ms") {
             options.drain_ms = std::atoi(value().c_str());
         } else {
@@ -460,5 +683,15 @@ int main(int argc, char** argv) {
     if (positional.size() == 4 && positional[0] == "flood") {
         return flood(look_up(positional[1]), std::atof(positional[2].c_str()), positional[3], options);
     }
-    usage("usage: ns_client latency IFACE TARGET COUNT | flood IFACE SECONDS PREFIX [options]");
+    if (positional.size() == 4 && positional[0] == "appear") {
+        return appear(look_up(positional[1]), parse_address(positional[2]),
+                      std::atoi(positional[3].c_str()), options);
+    }
+    if (positional.size() == 5 && positional[0] == "sweep") {
+        return sweep(look_up(positional[1]), parse_address(positional[2]),
+                     std::strtoull(positional[3].c_str(), nullptr, 0), std::atoi(positional[4].c_str()),
+                     options);
+    }
+    usage("usage: ns_client latency IFACE TARGET COUNT | flood IFACE SECONDS PREFIX | "
+          "sweep IFACE BASE SPAN SAMPLE | appear IFACE FIRST COUNT [options]");
 }
