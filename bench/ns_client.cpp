@@ -9,10 +9,10 @@
 //       for the target with S set): the client's own scheduling is not in the figure.
 //       Prints: count= answered= p50_us= p99_us= max_us= mean_us=
 //   ns_client flood IFACE SECONDS PREFIX [options]
-//       Sends solicitations for random targets in PREFIX (/64 or longer, e.g. 2001:db8:1:0:ffff::/80)
-//       as fast as the socket takes them for SECONDS, and counts the answers (NAs with S set)
-//       that arrive until --drain-ms after the last send.
-//       Prints: sent= seconds= sent_per_s= answered= answered_per_s=
+//       Sends solicitations for random targets in PREFIX (/64 or longer, e.g.
+//       2001:db8:1:0:ffff::/80) as fast as the socket takes them for SECONDS, and counts the
+//       answers (NAs with S set) that arrive until --drain-ms after the last send. Prints: sent=
+//       seconds= sent_per_s= answered= answered_per_s=
 //   ns_client sweep IFACE BASE SPAN SAMPLE [options]
 //       Asks for SAMPLE targets spread evenly over BASE ... BASE+SPAN-1 (the first and the last
 //       included) in rounds: each round solicits every target not answered yet, then collects
@@ -44,14 +44,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <sched.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,9 +65,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <string>
-#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -85,7 +85,8 @@ using Mac = std::array<std::uint8_t, 6>;
 }
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "ns_client: %s (see the comment at the top of bench/ns_client.cpp)\n", why);
+    std::fprintf(stderr, "ns_client: %s (see the comment at the top of bench/ns_client.cpp)\n",
+                 why);
     std::exit(2);
 }
 
@@ -106,8 +107,8 @@ Address plus(Address base, std::uint64_t n) {
     return base;
 }
 
-std::uint16_t checksum(const Address& source, const Address& destination,
-                       const std::uint8_t* icmp, std::size_t length) {
+std::uint16_t checksum(const Address& source, const Address& destination, const std::uint8_t* icmp,
+                       std::size_t length) {
     std::uint32_t sum = 0;
     auto add = [&](const std::uint8_t* bytes, std::size_t n) {
         for (std::size_t i = 0; i + 1 < n; i += 2) {
@@ -128,11 +129,14 @@ std::uint16_t checksum(const Address& source, const Address& destination,
 }
 
 // A valid multicast solicitation (RFC 4861 4.3) with a source link-layer option: 86 bytes.
-std::vector<std::uint8_t> solicitation(const Mac& mac, const Address& source, const Address& target) {
-    Address group{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, target[13], target[14], target[15]};
+std::vector<std::uint8_t> solicitation(const Mac& mac, const Address& source,
+                                       const Address& target) {
+    Address group{0xff, 0x02, 0, 0,    0,    0,          0,          0,
+                  0,    0,    0, 0x01, 0xff, target[13], target[14], target[15]};
     std::vector<std::uint8_t> frame(14 + 40 + 32, 0);
     std::uint8_t* p = frame.data();
-    const std::uint8_t ether_destination[6] = {0x33, 0x33, group[12], group[13], group[14], group[15]};
+    const std::uint8_t ether_destination[6] = {0x33,      0x33,      group[12],
+                                               group[13], group[14], group[15]};
     std::memcpy(p, ether_destination, 6);
     std::memcpy(p + 6, mac.data(), 6);
     p[12] = 0x86;
@@ -306,8 +310,11 @@ std::vector<Source> make_sources(const Options& options, const Link& link, std::
         Source source{link.mac, plus(options.source_base, static_cast<std::uint64_t>(i))};
         if (options.forged) {
             const std::uint64_t r = rng();
-            source.mac = {0x02, static_cast<std::uint8_t>(r >> 8), static_cast<std::uint8_t>(r >> 16),
-                          static_cast<std::uint8_t>(r >> 24), static_cast<std::uint8_t>(r >> 32),
+            source.mac = {0x02,
+                          static_cast<std::uint8_t>(r >> 8),
+                          static_cast<std::uint8_t>(r >> 16),
+                          static_cast<std::uint8_t>(r >> 24),
+                          static_cast<std::uint8_t>(r >> 32),
                           static_cast<std::uint8_t>(r >> 40)};
             source.address = plus(parse_address("fe80::"), rng());
         }
@@ -324,10 +331,12 @@ int latency(const Link& link, const Address& first_target, int count, const Opti
     for (int i = 0; i < count; ++i) {
         Address target =
             options.fresh ? plus(first_target, static_cast<std::uint64_t>(i)) : first_target;
-        if (options.spread > 0) {  // point i % P of P spread evenly over SPAN (first, last included)
+        if (options.spread >
+            0) {  // point i % P of P spread evenly over SPAN (first, last included)
             const std::uint64_t points = static_cast<std::uint64_t>(std::max(1, options.points));
             const std::uint64_t k = static_cast<std::uint64_t>(i) % points;
-            target = plus(first_target, points == 1 ? options.spread - 1 : k * (options.spread - 1) / (points - 1));
+            target = plus(first_target, points == 1 ? options.spread - 1
+                                                    : k * (options.spread - 1) / (points - 1));
         }
         const Source& source = sources[static_cast<std::size_t>(i) % sources.size()];
         const auto frame = solicitation(source.mac, source.address, target);
@@ -367,7 +376,8 @@ int latency(const Link& link, const Address& first_target, int count, const Opti
     return none ? 1 : 0;
 }
 
-int flood(const Link& link, double seconds, const std::string& prefix_text, const Options& options) {
+int flood(const Link& link, double seconds, const std::string& prefix_text,
+          const Options& options) {
     const auto slash = prefix_text.find('/');
     if (slash == std::string::npos) {
         usage("the flood's prefix needs a length");
@@ -419,7 +429,8 @@ int flood(const Link& link, double seconds, const std::string& prefix_text, cons
             const int got = recvmmsg(receiver, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
             for (int i = 0; i < got; ++i) {
                 Answer answer;
-                if (parse_answer(buffers[i].data(), messages[i].msg_len, answer) && answer.solicited) {
+                if (parse_answer(buffers[i].data(), messages[i].msg_len, answer) &&
+                    answer.solicited) {
                     ++answered;
                 }
             }
@@ -473,10 +484,10 @@ int sweep(const Link& link, const Address& base, std::uint64_t span, int sample_
     const std::vector<Source> sources = make_sources(options, link, rng);
     std::vector<Address> targets;
     for (int k = 0; k < sample_size; ++k) {
-        const std::uint64_t offset =
-            sample_size == 1 ? span - 1
-                             : static_cast<std::uint64_t>(k) * (span - 1) /
-                                   static_cast<std::uint64_t>(sample_size - 1);
+        const std::uint64_t offset = sample_size == 1
+                                         ? span - 1
+                                         : static_cast<std::uint64_t>(k) * (span - 1) /
+                                               static_cast<std::uint64_t>(sample_size - 1);
         targets.push_back(plus(base, offset));
     }
     std::vector<bool> answered(targets.size(), false);
@@ -524,8 +535,8 @@ int sweep(const Link& link, const Address& base, std::uint64_t span, int sample_
         }
     }
     close(fd);
-    std::printf("sample=%zu answered=%zu started_at=%.6f first_at=%.6f last_at=%.6f\n", targets.size(),
-                answered_count, started_at / 1e6, first_at / 1e6, last_at / 1e6);
+    std::printf("sample=%zu answered=%zu started_at=%.6f first_at=%.6f last_at=%.6f\n",
+                targets.size(), answered_count, started_at / 1e6, first_at / 1e6, last_at / 1e6);
     return answered_count == targets.size() ? 0 : 1;
 }
 
@@ -548,7 +559,6 @@ double wait_answer(int fd, const Address& target, double deadline_us) {
         }
     }
 }
-
 
 int appear(const Link& link, const Address& first, int count, const Options& options) {
     if (options.netns.empty() || options.internal.empty()) {
@@ -616,7 +626,8 @@ int appear(const Link& link, const Address& first, int count, const Options& opt
             if (send(fd, frame.data(), frame.size(), 0) < 0) {
                 die("send");
             }
-            answered_at = wait_answer(fd, target, std::min(deadline, realtime_us() + options.resend_us));
+            answered_at =
+                wait_answer(fd, target, std::min(deadline, realtime_us() + options.resend_us));
         }
         if (answered_at != 0) {
             samples.push_back(answered_at - start);
@@ -681,7 +692,8 @@ int main(int argc, char** argv) {
                        std::atoi(positional[3].c_str()), options);
     }
     if (positional.size() == 4 && positional[0] == "flood") {
-        return flood(look_up(positional[1]), std::atof(positional[2].c_str()), positional[3], options);
+        return flood(look_up(positional[1]), std::atof(positional[2].c_str()), positional[3],
+                     options);
     }
     if (positional.size() == 4 && positional[0] == "appear") {
         return appear(look_up(positional[1]), parse_address(positional[2]),
@@ -689,9 +701,10 @@ int main(int argc, char** argv) {
     }
     if (positional.size() == 5 && positional[0] == "sweep") {
         return sweep(look_up(positional[1]), parse_address(positional[2]),
-                     std::strtoull(positional[3].c_str(), nullptr, 0), std::atoi(positional[4].c_str()),
-                     options);
+                     std::strtoull(positional[3].c_str(), nullptr, 0),
+                     std::atoi(positional[4].c_str()), options);
     }
-    usage("usage: ns_client latency IFACE TARGET COUNT | flood IFACE SECONDS PREFIX | "
-          "sweep IFACE BASE SPAN SAMPLE | appear IFACE FIRST COUNT [options]");
+    usage(
+        "usage: ns_client latency IFACE TARGET COUNT | flood IFACE SECONDS PREFIX | "
+        "sweep IFACE BASE SPAN SAMPLE | appear IFACE FIRST COUNT [options]");
 }

@@ -32,7 +32,9 @@ namespace {
 using Address = std::array<std::uint8_t, 16>;
 
 volatile std::sig_atomic_t stopping = 0;
-void stop(int) { stopping = 1; }
+void stop(int) {
+    stopping = 1;
+}
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
@@ -163,7 +165,8 @@ int main(int argc, char** argv) {
             if (unspecified || !in_prefix(target, prefix, length)) {
                 continue;
             }
-            const std::uint8_t mac[6] = {0x02, 0xfa, target[12], target[13], target[14], target[15]};
+            const std::uint8_t mac[6] = {0x02,       0xfa,       target[12],
+                                         target[13], target[14], target[15]};
             std::uint8_t* p = replies[out].data();
             std::memset(p, 0, replies[out].size());
             std::memcpy(p, frame + 6, 6);  // to the asker's MAC
