@@ -283,10 +283,17 @@ class NetnsCase(unittest.TestCase):
             self.fail("namespace tests run only under tests/netns/run-isolated")
         self.workdir = tempfile.mkdtemp(prefix="ndproxy-test-", dir="/run")
         self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.topo = topology.Topology()
+        self.topo = self.new_topology()
         self.addCleanup(self.topo.teardown)
         self.daemons = []
         self.addCleanup(self._stop_daemons_and_report)    # cleanups run last-in, first-out
+        self.build_topology()
+
+    def new_topology(self):
+        """The network this test runs in (torn down after it); two_hosts.TwoHosts for some."""
+        return topology.Topology()
+
+    def build_topology(self):
         self.topo.build(vms=self.VMS, bridge=self.BRIDGE)
 
     def daemon(self, *extra, name="ndproxyd", ready=True):

@@ -23,9 +23,6 @@ base_reachable_time_ms 1000, delay_first_probe_time 1; retrans_time_ms stays 100
 switch without announcements takes seconds, not the tens of seconds of the kernel defaults.
 """
 
-import os
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -47,15 +44,10 @@ NOT_PROXIED = "2001:db8:1::99"
 
 class MigrationTest(harness.NetnsCase):
 
-    def setUp(self):
-        if os.environ.get("NDPROXY_TEST_ISOLATED") != "1":
-            self.fail("namespace tests run only under tests/netns/run-isolated")
-        self.workdir = tempfile.mkdtemp(prefix="ndproxy-test-", dir="/run")
-        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.topo = two_hosts.TwoHosts()
-        self.addCleanup(self.topo.teardown)
-        self.daemons = []
-        self.addCleanup(self._stop_daemons_and_report)    # cleanups run last-in, first-out
+    def new_topology(self):
+        return two_hosts.TwoHosts()
+
+    def build_topology(self):
         self.topo.build()
         self.topo.add_vm(HOST_A)
 
