@@ -73,7 +73,7 @@ std::string help_text() {
             "\n"
             "Commands:\n"
             "  list     proxy entries: address, internal interface, lladdr, state, origin,\n"
-            "           kernel entry present, age\n"
+            "           who answers (kernel entry or responder), age\n"
             "           --kernel: the kernel's proxy table, read directly (no daemon needed),\n"
             "           ndproxyd's entries marked and cross-checked with the daemon if it runs\n"
             "  stats    counters: neighbours, entries, solicitations, drops by reason, errors\n"
