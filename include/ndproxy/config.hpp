@@ -23,7 +23,7 @@ struct Config {
     std::string config_path = kDefaultConfigPath;
     std::string external;
     std::vector<std::string> internal;
-    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    std::vector<Ipv6Prefix> prefixes;  // at least one (required); empty: nothing
     ResponderMode responder = ResponderMode::verify;
     bool router = false;
     AnswerSource answer_source = AnswerSource::self;

@@ -5,6 +5,14 @@
 // Request:  {"command": "list" | "stats" | "status" | "resync"}
 //           {"command": "announce", "address": "2001:db8:1::10"}: re-sends the unsolicited
 //           advertisements for an address the daemon proxies (failover scripts)
+// Who may ask what: list, stats and status are for any client that can connect to the socket
+// (group ndproxy, mode 0660); resync, announce and every later command that changes anything
+// only for uid 0 and the daemon's own uid (SO_PEERCRED). Others get
+//           {"ok": false, "error": "permission denied: \"resync\" changes the daemon's state
+//           and needs uid 0 or the daemon's own user"}, counted as control_requests_refused.
+// A request line is at most kMaxRequestBytes (4,096) bytes before its newline; a longer one is
+// answered {"ok": false, "error": "request line too long"} and the connection closed.
+//
 // Reply:    {"ok": true, "list": [ENTRY...]}            for "list"
 //           {"ok": true, "stats": {COUNTERS}}           for "stats"
 //           {"ok": true, "status": {STATUS}}            for "status"
@@ -28,14 +36,14 @@
 //           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
 //           send_errors, ns_received, ns_answered, verifications, and the resource bounds
 //           hit (README "Reliability"): entries_limit (new addresses refused, table full),
-//           control_clients_rejected; ns_dropped's verification_limit and rate_limited, and
-//           negative_cache_evictions; kernel_promotions and kernel_demotions (entries moved
-//           between the paths); levels: entries, kernel_entries, responder_entries,
+//           control_clients_rejected, control_requests_refused; ns_dropped's verification_limit and
+//           rate_limited, and negative_cache_evictions; kernel_promotions and kernel_demotions
+//           (entries moved between the paths); levels: entries, kernel_entries, responder_entries,
 //           verifications_in_flight, negative_cache
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],
-//            "prefixes": ["2001:db8:1::/64"] (empty: all global unicast),
+//            "prefixes": ["2001:db8:1::/64"] (at least one),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
 //            "responder_entries": N (answered by the responder), "kernel_ceiling": N}
@@ -56,6 +64,20 @@ inline constexpr std::size_t kMaxRequestBytes = 4096;
 
 enum class Command { list, stats, status, resync, announce };
 
+// The command's name on the wire ("list", "resync", ...).
+std::string_view to_string(Command command);
+
+// Whether `command` changes anything, and so needs uid 0 or the daemon's own uid. Every
+// command that is not a plain read belongs here.
+[[nodiscard]] constexpr bool changes_state(Command command) {
+    return command != Command::list && command != Command::stats && command != Command::status;
+}
+
+// The client, as SO_PEERCRED tells the server.
+struct Peer {
+    bool may_change = false;  // uid 0 or the daemon's own uid
+};
+
 struct Request {
     Command command;
     std::optional<Ipv6Address> address = std::nullopt;  // announce
@@ -71,9 +93,14 @@ ParsedRequest parse_request(std::string_view line);
 nlohmann::json error_reply(std::string_view message);
 
 // The reply line (without its newline) the server sends for one request line: the handler's
-// answer, or an error for a line that is no request. Text echoed from the request that is not
-// UTF-8 is replaced, so no input makes it throw.
+// answer, an error for a line that is no request, or a refusal for a command `peer` may not
+// give (the handler is not called). Text echoed from the request that is not UTF-8 is
+// replaced, so no input makes it throw.
 using RequestHandler = std::function<nlohmann::json(const Request&)>;
-std::string reply_line(std::string_view line, const RequestHandler& handler);
+struct Reply {
+    std::string line;
+    bool refused = false;  // a command that changes state, from a peer that may not
+};
+Reply reply_line(std::string_view line, const RequestHandler& handler, const Peer& peer);
 
 }  // namespace ndproxy::control

@@ -43,6 +43,7 @@ struct ProxyEntry {
     int ifindex = 0;
     Ipv6Address address;
     std::uint8_t protocol = 0;  // 0 when the entry carries no NDA_PROTOCOL
+    bool router = false;        // NTF_ROUTER: the kernel sets R in its answers for it
 };
 
 struct LinkUpdate {

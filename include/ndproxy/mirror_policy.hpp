@@ -47,7 +47,7 @@ enum class Origin { mirror, responder, verified };
 std::string_view to_string(Origin origin);
 
 struct MirrorSettings {
-    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    std::vector<Ipv6Prefix> prefixes;  // at least one (required); empty: nothing
     Duration withdraw_after = std::chrono::seconds(30);
     Duration first_probe_gap = std::chrono::seconds(1);
     unsigned announce_count = 3;

@@ -17,7 +17,7 @@ namespace ndproxy {
 
 struct ResponderSettings {
     ResponderMode mode = ResponderMode::verify;
-    std::vector<Ipv6Prefix> prefixes;  // empty: every global unicast address
+    std::vector<Ipv6Prefix> prefixes;  // at least one (required); empty: nothing
     // A silent VM must answer our probe within this time to count as present. The upstream
     // router retransmits after RetransTimer (1 s, RFC 4861 §10), so answering well inside it
     // keeps the first resolution alive.

@@ -51,7 +51,7 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"internal", 'i', Kind::repeatable, Scope::anywhere, Group::general, "IFACE",
      "an interface the VMs sit behind; repeat for several (required)"},
     {"prefix", 'p', Kind::repeatable, Scope::anywhere, Group::general, "PREFIX",
-     "proxy only inside PREFIX; repeat for several (default: all global unicast)"},
+     "proxy only inside PREFIX (at least one, /32 or longer; required); repeat for several"},
     {"responder", 0, Kind::value, Scope::anywhere, Group::general, "MODE",
      "off | known | verify | always (default verify)"},
     {"router", 0, Kind::flag, Scope::anywhere, Group::general, "",

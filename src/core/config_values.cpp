@@ -73,6 +73,10 @@ std::string parse_interface(const Setting& setting) {
     return name;
 }
 
+// The shortest prefix accepted: a typo such as "2001:db8::/3" would put a sixteenth of the
+// internet in scope, and no provider routes more than a /32 to one host.
+constexpr unsigned kShortestPrefix = 32;
+
 Ipv6Prefix parse_prefix(const Setting& setting) {
     if (const auto prefix = Ipv6Prefix::parse(setting.value)) {
         if (prefix->length >= 10 && prefix->network.is_link_local()) {
@@ -80,6 +84,10 @@ Ipv6Prefix parse_prefix(const Setting& setting) {
         }
         if (prefix->length >= 8 && prefix->network.is_multicast()) {
             reject(setting, "multicast addresses are never proxied");
+        }
+        if (prefix->length < kShortestPrefix) {
+            reject(setting,
+                   fmt::format("shorter than /{}; no host is routed more", kShortestPrefix));
         }
         return *prefix;
     }
@@ -206,6 +214,12 @@ Config build_config(const Settings& settings, const std::string& config_path) {
     if (const Setting* setting = single("max-control-clients")) {
         // Each client is a file descriptor; systemd's default soft limit is 1024.
         config.max_control_clients = parse_unsigned(*setting, 1, 512);
+    }
+    // Scope is explicit: without a prefix a VM could make the host claim, and announce with
+    // the override flag, any global address it shows up with, other customers' included.
+    // Checked last, so that a file's value errors are reported first.
+    if (config.prefixes.empty()) {
+        throw ConfigError("missing --prefix");
     }
     return config;
 }

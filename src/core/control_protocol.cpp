@@ -45,11 +45,43 @@ nlohmann::json error_reply(std::string_view message) {
     return {{"ok", false}, {"error", std::string(message)}};
 }
 
-std::string reply_line(std::string_view line, const RequestHandler& handler) {
-    const ParsedRequest parsed = parse_request(line);
-    const nlohmann::json reply =
-        parsed.request ? handler(*parsed.request) : error_reply(parsed.error);
+std::string_view to_string(Command command) {
+    switch (command) {
+        case Command::list:
+            return "list";
+        case Command::stats:
+            return "stats";
+        case Command::status:
+            return "status";
+        case Command::resync:
+            return "resync";
+        case Command::announce:
+            return "announce";
+    }
+    return "unknown";
+}
+
+namespace {
+
+std::string dump(const nlohmann::json& reply) {
     return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Reply reply_line(std::string_view line, const RequestHandler& handler, const Peer& peer) {
+    const ParsedRequest parsed = parse_request(line);
+    if (!parsed.request) {
+        return {dump(error_reply(parsed.error))};
+    }
+    if (changes_state(parsed.request->command) && !peer.may_change) {
+        return {dump(error_reply(fmt::format(
+                    "permission denied: \"{}\" changes the daemon's state and needs uid 0 or "
+                    "the daemon's own user",
+                    to_string(parsed.request->command)))),
+                true};
+    }
+    return {dump(handler(*parsed.request))};
 }
 
 }  // namespace ndproxy::control

@@ -52,9 +52,7 @@ bool MirrorPolicy::in_scope(const Ipv6Address& address) const {
     if (!address.is_global_unicast() || own_addresses_.contains(address)) {
         return false;
     }
-    if (settings_.prefixes.empty()) {
-        return true;
-    }
+    // No prefix, no scope: the configuration requires one, and an empty list fails closed.
     return std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(),
                        [&](const Ipv6Prefix& prefix) { return prefix.contains(address); });
 }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "ndproxy/log.hpp"
 #include "packet/ndp_codec.hpp"
@@ -73,6 +74,7 @@ void MirrorService::full_resync(TimePoint now) {
     }
     snapshot.proxies = read_proxy_table();
     execute(policy_.reconcile(snapshot, now));
+    rewrite_router_flags();
 }
 
 void MirrorService::log_presence(const TrackedLink& link, std::string_view role) {
@@ -100,8 +102,35 @@ ProxyTable MirrorService::read_proxy_table() {
             continue;
         }
         (entry.protocol == kOwnProtocol ? table.owned : table.foreign).push_back(entry.address);
+        if (entry.protocol == kOwnProtocol && entry.router != settings_.router) {
+            wrong_router_flag_.push_back(entry.address);
+        }
     }
     return table;
+}
+
+// Our entries whose NTF_ROUTER disagrees with --router (a restart or reload that changed it):
+// rewritten in place, so that the kernel's answers carry the R flag the responder's do.
+void MirrorService::rewrite_router_flags() {
+    std::vector<KernelPort::ProxyWrite> writes;
+    for (const Ipv6Address& address : std::exchange(wrong_router_flag_, {})) {
+        const auto found = policy_.entries().find(address);
+        if (found != policy_.entries().end() && found->second.in_kernel) {
+            writes.push_back({netlink::ProxyOp::add, address, settings_.router});
+        }
+    }
+    const TrackedLink& external = links_.external();
+    if (writes.empty() || !external.present()) {
+        return;
+    }
+    log::info("{}rewriting {} proxy entries on {} with the router flag {}",
+              settings_.dry_run ? "dry run: would be " : "", writes.size(), external.name,
+              settings_.router ? "set" : "clear");
+    if (!settings_.dry_run) {
+        // Not through only_ours(): the dump that found them ours was read this very turn, and
+        // an add of an entry already ours is exactly the write it would skip.
+        report_write_errors(external, writes, kernel_.write_proxies(external.ifindex, writes));
+    }
 }
 
 void MirrorService::on_kernel_readable(TimePoint now) {
@@ -189,6 +218,7 @@ void MirrorService::on_timer(TimePoint now) {
 void MirrorService::refresh_proxy_table(TimePoint now) {
     if (links_.external().present()) {
         execute(policy_.sync_proxy_table(read_proxy_table(), now));
+        rewrite_router_flags();
     }
     execute(policy_.confirm_unvouched(now));
     // Addresses refused while the table was full are known only to the kernel's neighbour
@@ -230,7 +260,7 @@ void MirrorService::execute(const Actions& actions) {
     std::vector<KernelPort::ProxyWrite> writes;
     for (const Action& action : actions) {
         if (const auto* install = std::get_if<action::Install>(&action)) {
-            writes.push_back({netlink::ProxyOp::add, install->address});
+            writes.push_back({netlink::ProxyOp::add, install->address, settings_.router});
         } else if (const auto* withdraw = std::get_if<action::Withdraw>(&action)) {
             writes.push_back({netlink::ProxyOp::remove, withdraw->address});
         }

@@ -73,6 +73,7 @@ public:
 
 private:
     ProxyTable read_proxy_table();
+    void rewrite_router_flags();
     void handle_link_changes(const LinkTracker::Change& change, TimePoint now);
     void execute(const Actions& actions);
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
@@ -103,6 +104,7 @@ private:
     // before the loop serves a solicitation, a netlink event or the control socket again.
     static constexpr std::size_t kAnnouncementsPerTurn = 256;
     std::deque<Ipv6Address> announcement_queue_;
+    std::vector<Ipv6Address> wrong_router_flag_;  // owned, seen by read_proxy_table()
     bool table_full_logged_ = false;
     std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
 };

@@ -44,8 +44,8 @@ bool ResponderPolicy::in_scope(const Ipv6Address& target) const {
     if (!target.is_global_unicast()) {
         return false;
     }
-    return settings_.prefixes.empty() ||
-           std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(),
+    // No prefix, no scope (as the mirror's): an empty list fails closed.
+    return std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(),
                        [&](const Ipv6Prefix& prefix) { return prefix.contains(target); });
 }
 

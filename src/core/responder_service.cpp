@@ -18,13 +18,16 @@ void ResponderService::reconfigure(ResponderServiceSettings settings) {
 }
 
 void ResponderService::on_frames_readable(TimePoint now) {
-    packets_.read_frames([&](std::span<const std::uint8_t> frame) { handle_frame(frame, now); });
+    packets_.read_frames([&](std::span<const std::uint8_t> frame, ndp::Delivery delivery) {
+        handle_frame(frame, delivery, now);
+    });
     stats_.socket_drops += packets_.take_frame_drops();
 }
 
-void ResponderService::handle_frame(std::span<const std::uint8_t> frame, TimePoint now) {
+void ResponderService::handle_frame(std::span<const std::uint8_t> frame, ndp::Delivery delivery,
+                                    TimePoint now) {
     ++stats_.ns_received;
-    const ndp::SolicitationOrDrop parsed = ndp::parse_solicitation_frame(frame);
+    const ndp::SolicitationOrDrop parsed = ndp::parse_solicitation_frame(frame, delivery);
     if (const auto* reason = std::get_if<ndp::DropReason>(&parsed)) {
         ++stats_.invalid[static_cast<std::size_t>(*reason)];
         return;

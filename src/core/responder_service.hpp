@@ -36,7 +36,7 @@ public:
     ResponderService(ResponderServiceSettings settings, MirrorService& mirror, PacketPort& packets);
 
     void on_frames_readable(TimePoint now);
-    void handle_frame(std::span<const std::uint8_t> frame, TimePoint now);
+    void handle_frame(std::span<const std::uint8_t> frame, ndp::Delivery delivery, TimePoint now);
     // Call before the mirror sees the same advertisement, so that a verification is credited.
     void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
     void on_timer(TimePoint now);

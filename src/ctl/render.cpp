@@ -55,6 +55,9 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
      "Misses dropped from the full negative cache before they expired."},
     {"entries_limit", "New addresses not proxied because the entry table was full."},
     {"control_clients_rejected", "Control-socket clients refused because too many were connected."},
+    {"control_requests_refused",
+     "Control requests that change state, refused to a client that is neither root nor the "
+     "daemon's user."},
     {"groups_limit",
      "Responder answers whose solicited-node group was not joined: too many groups already."},
     {"kernel_promotions", "Addresses moved from the responder into a freed kernel slot."},
@@ -294,9 +297,6 @@ std::string render_status(const json& status) {
     if (const json* list = member(status, "prefixes"); list && list->is_array()) {
         for (const json& prefix : *list) {
             prefixes += (prefixes.empty() ? "" : ", ") + text_of(&prefix);
-        }
-        if (list->empty()) {
-            prefixes = "all global unicast";
         }
     }
     lines.push_back({"prefixes:", prefixes.empty() ? std::string(kMissing) : prefixes});

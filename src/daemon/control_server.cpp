@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -58,6 +59,17 @@ UniqueFd listen_on(const std::string& path) {
     return fd;
 }
 
+// SO_PEERCRED: the uid the client had when it connected, which it cannot forge. Reads are for
+// anyone the socket's mode lets in; changes only for root and the daemon's own user.
+control::Peer peer_of(int fd) {
+    ucred credentials{};
+    socklen_t length = sizeof(credentials);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) {
+        return {};  // unknown: may read, may not change
+    }
+    return {credentials.uid == 0 || credentials.uid == ::geteuid()};
+}
+
 }  // namespace
 
 ControlServer::ControlServer(EventLoop& loop, std::string path, std::size_t max_clients,
@@ -95,7 +107,7 @@ void ControlServer::accept_clients() {
             continue;  // closed on scope exit
         }
         const int key = fd.get();
-        clients_.emplace(key, Client{std::move(fd), {}, {}});
+        clients_.emplace(key, Client{std::move(fd), peer_of(key), {}, {}});
         loop_.add(key, EPOLLIN,
                   [this, key](std::uint32_t events) { on_client_event(key, events); });
     }
@@ -142,18 +154,23 @@ void ControlServer::serve_lines(Client& client) {
     const int fd = client.fd.get();
     while (client.output.empty()) {
         const auto newline = client.input.find('\n');
+        // Exactly kMaxRequestBytes before the newline, wherever the reads happened to split it.
+        const std::size_t line_bytes = newline == std::string::npos ? client.input.size() : newline;
+        if (line_bytes > control::kMaxRequestBytes) {
+            client.output = control::error_reply("request line too long").dump() + "\n";
+            client.input.clear();
+            flush(client);
+            close_client(fd);  // its framing is lost; a fresh connection is cheap
+            return;
+        }
         if (newline == std::string::npos) {
-            if (client.input.size() > control::kMaxRequestBytes) {
-                client.output = control::error_reply("request line too long").dump() + "\n";
-                client.input.clear();
-                flush(client);
-                close_client(fd);  // its framing is lost; a fresh connection is cheap
-            }
             return;
         }
         const std::string line = client.input.substr(0, newline);
         client.input.erase(0, newline + 1);
-        client.output = control::reply_line(line, handler_);
+        control::Reply reply = control::reply_line(line, handler_, client.peer);
+        refused_requests_ += reply.refused ? 1 : 0;
+        client.output = std::move(reply.line);
         client.output.push_back('\n');
         if (!flush(client)) {
             close_client(fd);

@@ -31,10 +31,13 @@ public:
     void set_max_clients(std::size_t max_clients) { max_clients_ = max_clients; }
     [[nodiscard]] std::size_t client_count() const { return clients_.size(); }
     [[nodiscard]] std::uint64_t rejected_clients() const { return rejected_clients_; }
+    // Commands that change state, refused to a client without uid 0 or the daemon's uid.
+    [[nodiscard]] std::uint64_t refused_requests() const { return refused_requests_; }
 
 private:
     struct Client {
         UniqueFd fd;
+        control::Peer peer;
         std::string input;
         std::string output;
     };
@@ -51,6 +54,7 @@ private:
     UniqueFd listener_;
     std::unordered_map<int, Client> clients_;
     std::uint64_t rejected_clients_ = 0;
+    std::uint64_t refused_requests_ = 0;
 };
 
 }  // namespace ndproxy

@@ -151,6 +151,7 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         case control::Command::stats: {
             nlohmann::json stats = control::stats_payload(service_, responder_);
             stats["control_clients_rejected"] = control_->rejected_clients();
+            stats["control_requests_refused"] = control_->refused_requests();
             return {{"ok", true}, {"stats", std::move(stats)}};
         }
         case control::Command::status:

@@ -39,6 +39,7 @@ public:
     struct ProxyWrite {
         netlink::ProxyOp op;
         Ipv6Address address;
+        bool router = false;  // for an add: the kernel's answers carry R (--router)
     };
     // Applies the writes in batches; returns 0 or an errno for each, in order.
     virtual std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) = 0;

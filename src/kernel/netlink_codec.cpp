@@ -93,7 +93,7 @@ std::optional<KernelEvent> parse_neighbour(const nlmsghdr* nlh) {
             attr != nullptr && mnl_attr_get_payload_len(attr) == 1) {
             protocol = mnl_attr_get_u8(attr);
         }
-        return ProxyEntry{ndm->ndm_ifindex, *address, protocol};
+        return ProxyEntry{ndm->ndm_ifindex, *address, protocol, (ndm->ndm_flags & NTF_ROUTER) != 0};
     }
     return NeighbourUpdate{ndm->ndm_ifindex, *address, mac_attribute(attrs.get(NDA_LLADDR)),
                            ndm->ndm_state, nlh->nlmsg_type == RTM_DELNEIGH};
@@ -218,7 +218,8 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes) {
 }
 
 void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
-                          int ifindex, const Ipv6Address& address, std::uint8_t protocol) {
+                          int ifindex, const Ipv6Address& address, std::uint8_t protocol,
+                          bool router) {
     const std::size_t room = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(ndmsg)) + 2 * MNL_ATTR_HDRLEN +
                              MNL_ALIGN(16) + MNL_ALIGN(1);
     const std::size_t offset = out.size();
@@ -230,7 +231,9 @@ void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint3
     auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
     ndm->ndm_family = AF_INET6;
     ndm->ndm_ifindex = ifindex;
-    ndm->ndm_flags = NTF_PROXY;
+    // The kernel takes the R flag of its answers from the entry's NTF_ROUTER
+    // (pndisc_is_router in net/ipv6/ndisc.c), so that with --router both paths say the same.
+    ndm->ndm_flags = NTF_PROXY | (op == ProxyOp::add && router ? NTF_ROUTER : 0);
     // DESIGN "Mirror" 3: permanent, so that a carrier loss does not flush it.
     ndm->ndm_state = NUD_PERMANENT;
     mnl_attr_put(nlh, NDA_DST, 16, address.bytes.data());

@@ -37,8 +37,10 @@ std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes);
 
 // Builders append one message to `out` and return its sequence number's message size.
 enum class ProxyOp { add, remove };
+// `router`: NTF_ROUTER on an added entry, so that the kernel's answers carry R.
 void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
-                          int ifindex, const Ipv6Address& address, std::uint8_t protocol);
+                          int ifindex, const Ipv6Address& address, std::uint8_t protocol,
+                          bool router);
 
 // RTM_GETNEIGH for one proxy entry; the kernel answers RTM_NEWNEIGH, or -ENOENT.
 void append_proxy_query(std::vector<std::uint8_t>& out, std::uint32_t seq, int ifindex,

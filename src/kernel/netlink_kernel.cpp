@@ -260,7 +260,7 @@ std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const Proxy
             const std::uint32_t seq = next_seq_++;
             index_of_seq.emplace(seq, i);
             netlink::append_proxy_request(request, writes[i].op, seq, ifindex, writes[i].address,
-                                          kOwnProtocol);
+                                          kOwnProtocol, writes[i].router);
         }
         if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
             fail("netlink proxy write");

@@ -33,6 +33,14 @@ std::uint32_t sum_words(std::span<const std::uint8_t> bytes, std::uint32_t sum) 
 
 std::string_view to_string(DropReason reason) {
     switch (reason) {
+        case DropReason::other_host:
+            return "other_host";
+        case DropReason::outgoing:
+            return "outgoing";
+        case DropReason::multicast_ether_source:
+            return "multicast_ether_source";
+        case DropReason::multicast_source:
+            return "multicast_source";
         case DropReason::truncated:
             return "truncated";
         case DropReason::not_ipv6:
@@ -115,9 +123,20 @@ MacAddress multicast_mac(const Ipv6Address& group) {
         {0x33, 0x33, group.bytes[12], group.bytes[13], group.bytes[14], group.bytes[15]}};
 }
 
-SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame) {
+SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame,
+                                            Delivery delivery) {
+    if (delivery == Delivery::to_other_host) {
+        return DropReason::other_host;
+    }
+    if (delivery == Delivery::outgoing) {
+        return DropReason::outgoing;
+    }
     if (frame.size() < kEthernetHeader + kIpv6Header) {
         return DropReason::truncated;
+    }
+    // The I/G bit, the least significant bit of the first octet (IEEE 802-2014 §8.2).
+    if ((frame[6] & 0x01) != 0) {
+        return DropReason::multicast_ether_source;
     }
     if (read16(frame, 12) != kEthertypeIpv6) {
         return DropReason::not_ipv6;
@@ -145,6 +164,9 @@ SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame)
     std::copy_n(frame.begin() + 6, 6, ns.ether_source.bytes.begin());
     ns.source = Ipv6Address::from_bytes(ip.subspan<8, 16>());
     ns.destination = Ipv6Address::from_bytes(ip.subspan<24, 16>());
+    if (ns.source.is_multicast()) {
+        return DropReason::multicast_source;
+    }
     // RFC 4861 §7.1.1, in the order it lists the checks.
     if (ip[7] != 255) {
         return DropReason::hop_limit;

@@ -56,6 +56,24 @@ void all_multicast(int fd, int ifindex, int option) {
     }
 }
 
+// The link layer's verdict on a frame, which the frame's bytes alone do not carry: a frame to
+// another host's MAC reaches us only on a promiscuous uplink (a bridge port), and our own
+// frames come back only where PACKET_IGNORE_OUTGOING is missing (Linux before 4.20).
+ndp::Delivery delivery_of(const sockaddr_ll& sender) {
+    switch (sender.sll_pkttype) {
+        case PACKET_HOST:
+            return ndp::Delivery::to_host;
+        case PACKET_BROADCAST:
+            return ndp::Delivery::broadcast;
+        case PACKET_MULTICAST:
+            return ndp::Delivery::multicast;
+        case PACKET_OUTGOING:
+            return ndp::Delivery::outgoing;
+        default:  // PACKET_OTHERHOST, and the loopback and kernel-internal types
+            return ndp::Delivery::to_other_host;
+    }
+}
+
 }  // namespace
 
 FrameSocket::FrameSocket()
@@ -97,12 +115,14 @@ void FrameSocket::listen(int ifindex) {
     }
     ifindex_ = ifindex;
     // Frames queued under the old binding belong to a link we no longer serve.
-    read([](std::span<const std::uint8_t>) {});
+    read([](std::span<const std::uint8_t>, ndp::Delivery) {});
 }
 
-void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>& sink) {
+void FrameSocket::read(
+    const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink) {
     std::array<mmsghdr, kBatch> messages{};
     std::array<iovec, kBatch> vectors{};
+    std::array<sockaddr_ll, kBatch> senders{};
     // A bounded number of batches per call: under a flood the socket never drains, and the
     // event loop must still get to SIGTERM, timers and the control socket in between.
     for (std::size_t batch = 0; batch < kBatchesPerRead; ++batch) {
@@ -111,6 +131,8 @@ void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>&
             messages[i].msg_hdr = {};
             messages[i].msg_hdr.msg_iov = &vectors[i];
             messages[i].msg_hdr.msg_iovlen = 1;
+            messages[i].msg_hdr.msg_name = &senders[i];
+            messages[i].msg_hdr.msg_namelen = sizeof(senders[i]);
         }
         const int received = ::recvmmsg(socket_.get(), messages.data(), kBatch, 0, nullptr);
         if (received <= 0) {
@@ -121,7 +143,7 @@ void FrameSocket::read(const std::function<void(std::span<const std::uint8_t>)>&
         }
         for (int i = 0; i < received; ++i) {
             if (!(messages[i].msg_hdr.msg_flags & MSG_TRUNC)) {
-                sink({buffers_[i].data(), messages[i].msg_len});
+                sink({buffers_[i].data(), messages[i].msg_len}, delivery_of(senders[i]));
             }
         }
         if (received < static_cast<int>(kBatch)) {

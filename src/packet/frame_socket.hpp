@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ndproxy/unique_fd.hpp"
+#include "packet/frame_codec.hpp"
 
 namespace ndproxy {
 
@@ -19,7 +20,8 @@ public:
 
     [[nodiscard]] int fd() const { return socket_.get(); }
     void listen(int ifindex);
-    void read(const std::function<void(std::span<const std::uint8_t>)>& sink);
+    // Hands each queued frame, with how the link delivered it, to `sink` (bounded per call).
+    void read(const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink);
     bool send(int ifindex, std::span<const std::uint8_t> frame);
     // Frames the kernel dropped because the receive queue was full, since the last call.
     std::uint64_t take_drops();

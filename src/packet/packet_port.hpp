@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ndproxy/ipv6.hpp"
+#include "packet/frame_codec.hpp"
 #include "packet/ndp_codec.hpp"
 
 namespace ndproxy {
@@ -43,9 +44,11 @@ public:
     [[nodiscard]] virtual int frame_fd() const = 0;
     // Starts receiving Neighbor Solicitations on `ifindex` (0: stops).
     virtual void listen_for_solicitations(int ifindex) = 0;
-    // Hands the queued frames to `sink`, without blocking: a bounded number per call, so that a
-    // flood cannot hold up the event loop (it comes back while the fd stays readable).
-    virtual void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) = 0;
+    // Hands the queued frames, each with how the link delivered it, to `sink`, without
+    // blocking: a bounded number per call, so that a flood cannot hold up the event loop (it
+    // comes back while the fd stays readable).
+    using FrameSink = std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>;
+    virtual void read_frames(const FrameSink& sink) = 0;
     // Solicitations lost because they arrived faster than they were read, since the last call.
     virtual std::uint64_t take_frame_drops() = 0;
     // Sends a whole Ethernet frame on `ifindex`. False on failure.

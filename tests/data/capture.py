@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerates the captured test data in this directory (needs root, strace, tcpdump, scapy).
 
-    sudo tests/data/capture.py [OUTDIR]        (default: this directory)
+    sudo tests/data/capture.py [--only=netlink|ndp|frames] [OUTDIR]   (default: all, here)
 
 Everything runs inside a network and mount namespace of its own (the script re-executes itself
 under `unshare`), so no link of the machine is created, moved or configured.
@@ -14,6 +14,10 @@ the bytes a netlink socket reads, i.e. what nlmon would show after its cooked he
 
 ICMPv6: two namespaces on a veth pair, tcpdump on one end, the ICMPv6 part of each packet (after
 the 40-byte IPv6 header) stored; the IPv6 header's fields go into the comment.
+
+Frames (frame-*.hex): forged solicitations that a host on the uplink could send, written by
+scapy in one namespace and captured whole (Ethernet header included) by tcpdump on the other
+end of the veth pair: what the responder's AF_PACKET socket reads.
 """
 
 import datetime
@@ -180,6 +184,8 @@ def capture_netlink():
             "ip -6 neigh show proxy",
             "ip -6 neigh del proxy 2001:db8:2::1 dev veth0",
             "ip -6 neigh del proxy 2001:db8:2::99 dev veth0",
+            "ip -6 neigh replace proxy 2001:db8:2::3 dev veth0 router proto 71",
+            "ip -6 neigh show proxy dev veth0",   # distinct: steps are keyed by command
             "ip link add br0 address 02:00:00:00:00:b0 type bridge",
             "ip link set veth1 master br0", "ip link set veth1 nomaster",
             "ip -6 addr del 2001:db8:1::1/64 dev veth0", "ip link del br0", "ip link del veth0"]
@@ -220,16 +226,21 @@ def capture_netlink():
             "iproute2's request to delete a proxy entry")
     nl.save("nl-error-enoent.hex", c[13], "received", "error=-2",
             "NLMSG_ERROR -ENOENT for deleting a proxy entry that does not exist")
-    nl.save("nl-newneigh-bridge-fdb.hex", c[14], n, "RTM_NEWNEIGH family=7",
+    nl.save("nl-req-replace-proxy-router.hex", c[14], "sent", "RTM_NEWNEIGH",
+            "iproute2's request to replace a proxy entry with NTF_ROUTER and NDA_PROTOCOL 71")
+    nl.save("nl-dump-proxy-router.hex", c[15], "received", "flags=0x8", "the proxy table dump "
+            "with 2001:db8:2::2 (proto 71) and 2001:db8:2::3 (router, proto 71)",
+            whole_datagram=True)
+    nl.save("nl-newneigh-bridge-fdb.hex", c[16], n, "RTM_NEWNEIGH family=7",
             "AF_BRIDGE RTM_NEWNEIGH (fdb entry of the new bridge)")
-    nl.save("nl-newlink-br0-created.hex", c[14], n, "name=br0", "RTM_NEWLINK for br0 created")
-    nl.save("nl-newlink-bridge-port.hex", c[15], n, "RTM_NEWLINK family=7",
+    nl.save("nl-newlink-br0-created.hex", c[16], n, "name=br0", "RTM_NEWLINK for br0 created")
+    nl.save("nl-newlink-bridge-port.hex", c[17], n, "RTM_NEWLINK family=7",
             "AF_BRIDGE RTM_NEWLINK: veth1 became a port of br0")
-    nl.save("nl-dellink-bridge-port.hex", c[16], n, "RTM_DELLINK family=7",
+    nl.save("nl-dellink-bridge-port.hex", c[18], n, "RTM_DELLINK family=7",
             "AF_BRIDGE RTM_DELLINK: veth1 left br0 (the link still exists)")
-    nl.save("nl-deladdr.hex", c[17], n, "address=2001:db8:1::1", "RTM_DELADDR 2001:db8:1::1/64")
-    nl.save("nl-dellink-br0.hex", c[18], n, "RTM_DELLINK family=0", "RTM_DELLINK for br0")
-    nl.save("nl-dellink-veth0.hex", c[19], n, "RTM_DELLINK family=0 ifindex=3",
+    nl.save("nl-deladdr.hex", c[19], n, "address=2001:db8:1::1", "RTM_DELADDR 2001:db8:1::1/64")
+    nl.save("nl-dellink-br0.hex", c[20], n, "RTM_DELLINK family=0", "RTM_DELLINK for br0")
+    nl.save("nl-dellink-veth0.hex", c[21], n, "RTM_DELLINK family=0 ifindex=3",
             "RTM_DELLINK for veth0")
 
 
@@ -306,22 +317,84 @@ def capture_ndp():
          "solicited NA from a host with forwarding=1: R, S and O set")
 
 
+def capture_frames():
+    a, b = "ip netns exec a ", "ip netns exec b "
+    sh("ip netns add a; ip netns add b")
+    sh("ip link add va address 02:00:00:00:00:0a type veth peer name vb "
+       "address 02:00:00:00:00:0b; ip link set va netns a; ip link set vb netns b")
+    sh(f"{a}ip link set lo up; {b}ip link set lo up; {a}ip link set va up; {b}ip link set vb up")
+    pcap = os.path.join(TMP, "frames.pcap")
+    # Promiscuous (tcpdump's default), so the frame to another host's MAC is captured too.
+    tcpdump = subprocess.Popen((b + "tcpdump -i vb -U -w " + pcap +
+                                " icmp6 and ip6[40] == 135").split(), stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    # (file, what, Ethernet source, Ethernet destination, IPv6 source, IPv6 destination, target)
+    forged = [
+        ("frame-ns-broadcast-sources.hex",
+         "NS from IPv6 ff02::1 and Ethernet ff:ff:ff:ff:ff:ff (answered by ndproxyd 0.1.0 before "
+         "the hostile-tenants issue, to the broadcast address)",
+         "ff:ff:ff:ff:ff:ff", "33:33:ff:00:00:10", "ff02::1", "ff02::1:ff00:10",
+         "2001:db8:1::10"),
+        ("frame-ns-multicast-source.hex", "NS from the IPv6 multicast source ff02::1",
+         "02:00:00:00:00:0a", "33:33:ff:00:00:11", "ff02::1", "ff02::1:ff00:11", "2001:db8:1::11"),
+        ("frame-ns-multicast-ether-source.hex",
+         "NS from a valid IPv6 source but the Ethernet group address 33:33:00:00:00:01",
+         "33:33:00:00:00:01", "33:33:ff:00:00:12", "fe80::ff:fe00:a", "ff02::1:ff00:12",
+         "2001:db8:1::12"),
+        ("frame-ns-other-host.hex",
+         "valid unicast NS to another host's MAC 02:00:00:00:00:99 (PACKET_OTHERHOST on vb)",
+         "02:00:00:00:00:0a", "02:00:00:00:00:99", "fe80::ff:fe00:a", "2001:db8:1::13",
+         "2001:db8:1::13"),
+    ]
+    script = ["from scapy.all import Ether, IPv6, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, sendp"]
+    for _, _, esrc, edst, src, dst, target in forged:
+        script.append(f"sendp(Ether(src='{esrc}', dst='{edst}') / IPv6(src='{src}', dst='{dst}', "
+                      f"hlim=255) / ICMPv6ND_NS(tgt='{target}') / "
+                      f"ICMPv6NDOptSrcLLAddr(lladdr='02:00:00:00:00:0a'), iface='va', "
+                      f"verbose=False)")
+    script_path = os.path.join(TMP, "forge.py")
+    with open(script_path, "w") as f:
+        f.write("\n".join(script) + "\n")
+    sh(f"{a}/usr/bin/python3 {script_path}")
+    time.sleep(1)
+    tcpdump.terminate()
+    tcpdump.wait()
+    sh("ip netns del a; ip netns del b")
+
+    from scapy.all import ICMPv6ND_NS, rdpcap  # noqa: E402 (slow import, only needed here)
+    frames = {str(p[ICMPv6ND_NS].tgt): bytes(p) for p in rdpcap(pcap) if ICMPv6ND_NS in p}
+    for name, what, esrc, edst, src, dst, target in forged:
+        if target not in frames:
+            sys.exit(f"{name}: no solicitation for {target} captured")
+        write_hex(name, frames[target], [
+            what,
+            f"Ethernet: {esrc} -> {edst}; IPv6: src {src} dst {dst} hop limit 255; target "
+            f"{target}, source link-layer option 02:00:00:00:00:0a",
+            "source: scapy sendp on va in namespace a, tcpdump -i vb (promiscuous) in namespace "
+            "b; va 02:00:00:00:00:0a and vb 02:00:00:00:00:0b on a veth pair",
+            "bytes: the whole Ethernet frame as the AF_PACKET socket reads it", provenance()])
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("capture.py needs root (namespaces, strace of ip, tcpdump)")
     outer = os.readlink("/proc/self/ns/net")
     if not any(arg.startswith("--outer=") for arg in sys.argv):
         os.execvp("unshare", ["unshare", "--net", "--mount", "--propagation", "private", "--fork",
-                              sys.executable, os.path.abspath(__file__), f"--outer={outer}", OUT])
+                              sys.executable, os.path.abspath(__file__), f"--outer={outer}",
+                              *[arg for arg in sys.argv[1:] if arg.startswith("--only=")], OUT])
     # Refuse to touch links unless we really are in a namespace of our own.
     if f"--outer={outer}" in sys.argv:
         sys.exit("not in an isolated network namespace; refusing")
     sh("mount -t tmpfs tmpfs /run")
     global TMP
     TMP = tempfile.mkdtemp(prefix="ndproxy-capture-")
+    only = next((arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--only=")), None)
     try:
-        capture_netlink()
-        capture_ndp()
+        for name, capture in (("netlink", capture_netlink), ("ndp", capture_ndp),
+                              ("frames", capture_frames)):
+            if only in (None, name):
+                capture()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
 

@@ -18,9 +18,10 @@ namespace {
 constexpr const char* kPath = "fuzz.conf";
 
 // Every error about the file's content names "fuzz.conf:LINE:" with a line the file has; the
-// only other errors are the two required settings missing altogether.
+// only other errors are the three required settings missing altogether.
 void check_error(std::string_view text, std::string_view message) {
-    if (message == "missing --external" || message == "missing --internal") {
+    if (message == "missing --external" || message == "missing --internal" ||
+        message == "missing --prefix") {
         return;
     }
     const std::string_view prefix = "fuzz.conf:";
@@ -43,10 +44,16 @@ void check_error(std::string_view text, std::string_view message) {
 }
 
 void check_config(const Config& config) {
-    if (config.external.empty() || config.internal.empty() || config.max_entries == 0 ||
-        config.max_verifications == 0 || config.negative_cache == 0 || config.answer_rate == 0 ||
-        config.max_control_clients == 0 || config.netlink_buffer < 4096) {
+    if (config.external.empty() || config.internal.empty() || config.prefixes.empty() ||
+        config.max_entries == 0 || config.max_verifications == 0 || config.negative_cache == 0 ||
+        config.answer_rate == 0 || config.max_control_clients == 0 ||
+        config.netlink_buffer < 4096) {
         std::abort();
+    }
+    for (const Ipv6Prefix& prefix : config.prefixes) {
+        if (prefix.length < 32) {
+            std::abort();
+        }
     }
     for (const std::string& name : config.internal) {
         if (name == config.external) {

@@ -16,22 +16,6 @@ using namespace ndproxy;
 
 namespace {
 
-std::string_view name_of(control::Command command) {
-    switch (command) {
-        case control::Command::list:
-            return "list";
-        case control::Command::stats:
-            return "stats";
-        case control::Command::status:
-            return "status";
-        case control::Command::resync:
-            return "resync";
-        case control::Command::announce:
-            return "announce";
-    }
-    std::abort();
-}
-
 void check_line(std::string_view line) {
     const control::ParsedRequest parsed = control::parse_request(line);
     if (parsed.request.has_value() == !parsed.error.empty()) {
@@ -41,7 +25,7 @@ void check_line(std::string_view line) {
         // Accepted only as a JSON object whose "command" names exactly this request.
         const auto document = nlohmann::json::parse(line, nullptr, false);
         if (document.is_discarded() || !document.is_object() || !document.contains("command") ||
-            document["command"] != name_of(parsed.request->command)) {
+            document["command"] != control::to_string(parsed.request->command)) {
             std::abort();
         }
         // An address exactly for announce, and then the one the request names.
@@ -53,14 +37,25 @@ void check_line(std::string_view line) {
         }
     }
     // What the server sends back is one line of JSON, whatever the request held.
-    bool handled = false;
-    const std::string reply = control::reply_line(line, [&](const control::Request&) {
-        handled = true;
-        return nlohmann::json{{"ok", true}};
-    });
-    if (handled != parsed.request.has_value() || reply.find('\n') != std::string::npos ||
-        nlohmann::json::parse(reply, nullptr, false).is_discarded()) {
-        std::abort();
+    for (const bool may_change : {true, false}) {
+        bool handled = false;
+        const control::Reply reply = control::reply_line(
+            line,
+            [&](const control::Request&) {
+                handled = true;
+                return nlohmann::json{{"ok", true}};
+            },
+            control::Peer{may_change});
+        if (reply.line.find('\n') != std::string::npos ||
+            nlohmann::json::parse(reply.line, nullptr, false).is_discarded()) {
+            std::abort();
+        }
+        // A command that changes state reaches the handler only from a peer that may change.
+        const bool gated = parsed.request && control::changes_state(parsed.request->command);
+        const bool refused = gated && !may_change;
+        if (reply.refused != refused || handled != (parsed.request.has_value() && !refused)) {
+            std::abort();
+        }
     }
 }
 

@@ -52,7 +52,8 @@ bool same(const KernelEvent& a, const KernelEvent& b) {
     }
     if (const auto* p = std::get_if<ProxyEntry>(&a)) {
         const auto& q = std::get<ProxyEntry>(b);
-        return p->ifindex == q.ifindex && p->address == q.address && p->protocol == q.protocol;
+        return p->ifindex == q.ifindex && p->address == q.address && p->protocol == q.protocol &&
+               p->router == q.router;
     }
     if (const auto* l = std::get_if<LinkUpdate>(&a)) {
         const auto& k = std::get<LinkUpdate>(b);
@@ -108,7 +109,7 @@ void check(std::span<const std::uint8_t> bytes) {
     if (const auto* entry = event ? std::get_if<ProxyEntry>(&*event) : nullptr) {
         std::vector<std::uint8_t> request;
         netlink::append_proxy_request(request, netlink::ProxyOp::add, 1, entry->ifindex,
-                                      entry->address, entry->protocol);
+                                      entry->address, entry->protocol, entry->router);
         const auto again = netlink::parse_message(request);
         if (!again || !same(*again, *event)) {
             std::abort();

@@ -267,6 +267,19 @@ class Daemon:
         return "\n".join(lines)
 
 
+def world_readable_copy(test, path):
+    """A copy of `path` that any user can run, for what a test runs as another user (nobody):
+    the checkout may sit where only root can reach it (/root is 0700 on Debian). In a fresh
+    0755 directory on the sandbox's private /run, removed when `test` ends."""
+    directory = tempfile.mkdtemp(prefix="ndproxy-world-readable-", dir="/run")
+    test.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+    os.chmod(directory, 0o755)
+    copy = os.path.join(directory, os.path.basename(path))
+    shutil.copy(path, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
 # For tests that choose the responder mode themselves (ndproxyd rejects a repeated option).
 RESPONDER_BASE_ARGS = ("-e", "ext", "-i", "br0", "-p", PREFIX, "--log-level", "debug")
 

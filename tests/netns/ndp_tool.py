@@ -121,9 +121,10 @@ def multicast_mac(group):
 def solicitation_frame(spec, mac):
     """One NS frame from a dict: target (required); source (default "::", a DAD probe);
     destination (default the target's solicited-node group); ether_destination (default the
-    destination's multicast MAC); hop_limit (255); code (0); sllao (default: unless the source
-    is "::"), the source link-layer option with our MAC; zero_length_option (false): append an
-    option whose length field is 0, which RFC 4861 4.6 forbids."""
+    destination's multicast MAC); ether_source (default our MAC; forged, e.g. the broadcast
+    address); hop_limit (255); code (0); sllao (default: unless the source is "::"), the source
+    link-layer option with our MAC; zero_length_option (false): append an option whose length
+    field is 0, which RFC 4861 4.6 forbids."""
     target = canonical(spec["target"])
     source = canonical(spec.get("source", "::"))
     destination = canonical(spec.get("destination", solicited_node(target)))
@@ -137,7 +138,7 @@ def solicitation_frame(spec, mac):
         ns = ns / ICMPv6NDOptSrcLLAddr(lladdr=mac)
     if spec.get("zero_length_option"):
         ns = ns / Raw(bytes([14, 0, 0, 0, 0, 0, 0, 0]))      # type 14 (nonce), length 0
-    return (Ether(src=mac, dst=ether_destination)
+    return (Ether(src=spec.get("ether_source", mac), dst=ether_destination)
             / IPv6(src=source, dst=destination, hlim=spec.get("hop_limit", 255)) / ns)
 
 

@@ -26,6 +26,7 @@ class CtlKernelTest(harness.NetnsCase):
         namespace); as `user` (uid) if given. Returns the CompletedProcess."""
         command = harness.ctl_command(socket_path, "list", "--kernel", *args)
         if user is not None:
+            command[0] = harness.world_readable_copy(self, command[0])
             command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
                        *command]
         return ns_exec(HOST, *command, check=False, timeout=15)

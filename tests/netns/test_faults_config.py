@@ -21,6 +21,8 @@ BAD_LINES = [
     ("withdraw-after =", 'empty value for "withdraw-after"'),
     ("prefix = 2001:db8:1::1/64",
      'invalid prefix "2001:db8:1::1/64" (host bits set; did you mean 2001:db8:1::/64?)'),
+    ("prefix = 2001:db8::/31",
+     'invalid prefix "2001:db8::/31" (shorter than /32; no host is routed more)'),
     ("withdraw-after = soon", 'invalid withdraw-after "soon" (expected seconds from 0.1 to 86400)'),
     ("max-entries = 0", 'invalid max-entries "0" (expected a whole number from 1 to 16777216)'),
     ("max-control-clients = many",
@@ -66,14 +68,20 @@ class ConfigErrorTest(faults.FaultCase):
         self.assertFalse(os.path.exists(os.path.join(self.workdir, "bad.sock")))
         self.assert_exact(d, [vm_addr(1)])
 
-    def test_sighup_with_each_bad_line_keeps_running(self):
-        path = os.path.join(self.workdir, "ndproxyd.conf")
+    def start_from_file(self, path):
+        """A daemon whose whole configuration is the file at `path` (good lines and a debug
+        log), with vm1 mirrored."""
         write(path, "log-level = debug")
         d = harness.Daemon(self.workdir)
         self.daemons.append(d)
         d.start("-c", path)
         self.topo.vm_speak(1)
         self.wait_owned([vm_addr(1)])
+        return d
+
+    def test_sighup_with_each_bad_line_keeps_running(self):
+        path = os.path.join(self.workdir, "ndproxyd.conf")
+        d = self.start_from_file(path)
         for bad_line, message in BAD_LINES:
             line = write(path, bad_line)
             expected = ("SIGHUP: configuration rejected, keeping the running one: "
@@ -87,6 +95,28 @@ class ConfigErrorTest(faults.FaultCase):
         self.assert_exact(d, [vm_addr(1), vm_addr(2)])
         self.assertEqual(d.status()["prefixes"], ["2001:db8:1::/64"])
         self.assertNotIn("configuration reloaded", d.log_text())
+
+    def test_no_prefix_is_refused_at_start_and_on_sighup(self):
+        """Scope is explicit: a file without a prefix starts nothing, and a reload that drops
+        the last prefix is rejected; the running daemon keeps its prefix and its entries."""
+        path = os.path.join(self.workdir, "ndproxyd.conf")
+        without_prefix = [line for line in GOOD if not line.startswith("prefix")]
+        with open(path, "w") as f:
+            f.write("\n".join(without_prefix) + "\n")
+        proc = topology.ns_exec(HOST, harness.binary("NDPROXYD", "ndproxyd"), "-c", path,
+                                "--control-socket", os.path.join(self.workdir, "bad.sock"),
+                                check=False, timeout=10)
+        self.assertEqual((proc.returncode, proc.stderr), (2, "ndproxyd: missing --prefix\n"))
+        self.assertFalse(os.path.exists(os.path.join(self.workdir, "bad.sock")))
+
+        d = self.start_from_file(path)
+        with open(path, "w") as f:
+            f.write("\n".join(without_prefix) + "\n")
+        expected = "SIGHUP: configuration rejected, keeping the running one: missing --prefix"
+        d.proc.send_signal(signal.SIGHUP)
+        topology.wait_until(lambda: expected in d.log_text(), 5, f"the log to say: {expected}")
+        self.assertEqual(d.status()["prefixes"], ["2001:db8:1::/64"])
+        self.assert_exact(d, [vm_addr(1)])
 
 
 if __name__ == "__main__":

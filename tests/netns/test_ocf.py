@@ -118,6 +118,8 @@ class OcfCase(harness.NetnsCase):
             "logfile": self.daemon_log,
         }
         self.pidfile = self.params["pidfile"]
+        # ocf-tester runs the agent as nobody too (its permissions check).
+        self.agent_path = harness.world_readable_copy(self, AGENT)
         self.transcript = []
         # Cleanups run last-in, first-out: this stop comes before the topology goes.
         self.addCleanup(self._stop_and_report)
@@ -152,8 +154,9 @@ class OcfCase(harness.NetnsCase):
         environment.update(env or {})
         started = time.monotonic()
         # The timeout is Pacemaker's: an agent that outlives its operation timeout has failed.
-        proc = subprocess.run(["ip", "netns", "exec", HOST, AGENT, action], env=environment,
-                              capture_output=True, text=True, timeout=OP_TIMEOUT_MS / 1000)
+        proc = subprocess.run(["ip", "netns", "exec", HOST, self.agent_path, action],
+                              env=environment, capture_output=True, text=True,
+                              timeout=OP_TIMEOUT_MS / 1000)
         took = time.monotonic() - started
         output = (proc.stdout if action != "meta-data" else "") + proc.stderr
         line = f"{action} -> {proc.returncode} in {took:.1f}s" + \
@@ -185,8 +188,8 @@ class OcfTest(OcfCase):
         stopped resource (7, also with the binaries "missing"); start, start again, stop, stop
         again, with monitors between them."""
         args = [arg for key, value in self.params.items() for arg in ("-o", f"{key}={value}")]
-        proc = topology.run("ip", "netns", "exec", HOST, "ocf-tester", "-n", INSTANCE, *args, AGENT,
-                            check=False, timeout=110)
+        proc = topology.run("ip", "netns", "exec", HOST, "ocf-tester", "-n", INSTANCE, *args,
+                            self.agent_path, check=False, timeout=110)
         note("ocf-tester:\n" + proc.stdout + proc.stderr)
         self.assertEqual(proc.returncode, 0, f"ocf-tester failed:\n{proc.stdout}{proc.stderr}")
         self.assertIn("passed all tests", proc.stdout)

@@ -9,6 +9,13 @@ import topology
 from topology import owned, proxy_table, vm_addr
 
 
+def router_flagged():
+    """Our proxy entries on ext that carry NTF_ROUTER (`ip -j` gives the flag as a key)."""
+    entries = topology.ip_json(topology.HOST, "-6", "neigh", "show", "proxy", "dev", "ext")
+    return sorted(e["dst"] for e in entries
+                  if str(e.get("protocol")) == str(topology.OWNER_PROTO) and "router" in e)
+
+
 def write_config(path, prefix, extra=""):
     with open(path, "w") as f:
         f.write("# written by test_reload\n"
@@ -21,9 +28,9 @@ def write_config(path, prefix, extra=""):
 
 class ReloadTest(harness.NetnsCase):
 
-    def start_with_file(self, prefix):
+    def start_with_file(self, prefix, extra=""):
         self.config = os.path.join(self.workdir, "ndproxyd.conf")
-        write_config(self.config, prefix)
+        write_config(self.config, prefix, extra)
         d = harness.Daemon(self.workdir)
         self.daemons.append(d)
         # Only -c and the log level on the command line: anything else would override the file.
@@ -63,3 +70,24 @@ class ReloadTest(harness.NetnsCase):
         self.assertEqual(d.status()["prefixes"], [topology.PREFIX], "old configuration stays")
         self.assertEqual(d.stats()["entries_withdrawn"], before["entries_withdrawn"])
         self.assertFalse(d.died(), "a bad file must not stop the daemon")
+
+    def test_router_flag_reaches_the_kernels_answers(self):
+        """--router: our kernel entries carry NTF_ROUTER, so that the kernel's answers have R
+        like the responder's; a reload that drops it rewrites the entries in place (the
+        hostile-tenants issue)."""
+        d = self.start_with_file(topology.PREFIX, extra="router = yes\n")
+        self.topo.vm_speak(1)
+        self.wait_owned([vm_addr(1)])
+        self.assertEqual(router_flagged(), [vm_addr(1)])
+        answer = self.topo.router_unicast_probe(vm_addr(1))
+        self.assertTrue(answer["answered"])
+        self.assertTrue(answer["router"], "the kernel's answer lacks R under --router")
+        self.assertEqual(d.stats()["ns_answered"], 0, "that answer came from the kernel")
+
+        write_config(self.config, topology.PREFIX)
+        d.proc.send_signal(signal.SIGHUP)
+        topology.wait_until(lambda: router_flagged() == [], 5, "NTF_ROUTER cleared")
+        self.assertEqual(owned(proxy_table()), [vm_addr(1)])
+        answer = self.topo.router_unicast_probe(vm_addr(1))
+        self.assertTrue(answer["answered"])
+        self.assertFalse(answer["router"])

@@ -71,6 +71,38 @@ class ValidationTest(harness.NetnsCase):
         self.assertEqual((stats["ns_received"], stats["ns_answered"]), (5, 1), stats)
 
 
+class ForgedFramesTest(harness.NetnsCase):
+    BASE_ARGS = harness.RESPONDER_BASE_ARGS
+
+    def test_frames_the_kernel_would_drop_are_dropped(self):
+        """The hostile-tenants issue: a multicast IPv6 or Ethernet source, or a frame for
+        another host's MAC on a promiscuous uplink (a bridge port), is never answered, and each
+        is counted under its own reason. (A looped-back own frame, the fourth reason, never
+        reaches the socket on this kernel: PACKET_IGNORE_OUTGOING; the unit tests cover it.)"""
+        d = self.daemon("--responder", "always", "--no-announce")
+        topology.ip(HOST, "link", "set", "ext", "promisc", "on")
+        solicitations = [
+            # As reported: answered, before, to the broadcast address.
+            {"target": "2001:db8:1::c:1", "source": ALL_NODES,
+             "ether_source": "ff:ff:ff:ff:ff:ff"},
+            {"target": "2001:db8:1::c:2", "source": ALL_NODES},
+            {"target": "2001:db8:1::c:3", "source": ROUTER_LL,
+             "ether_source": "33:33:00:00:00:01"},
+            # Unicast to another host's MAC: valid in every other respect.
+            {"target": "2001:db8:1::c:4", "source": ROUTER_LL, "destination": "2001:db8:1::c:4",
+             "ether_destination": "02:00:00:00:00:99"},
+            # The same kind of solicitation, valid and to us: answered.
+            {"target": "2001:db8:1::c:5", "source": ROUTER_LL, "destination": "2001:db8:1::c:5",
+             "ether_destination": EXT_MAC},
+        ]
+        result = self.topo.router_exchange(solicitations)
+        self.assertEqual(summary(result["advertisements"]), [("2001:db8:1::c:5", ROUTER_LL)])
+        stats = d.stats()
+        self.assertEqual(stats["ns_dropped"], {"multicast_ether_source": 2, "multicast_source": 1,
+                                               "other_host": 1})
+        self.assertEqual((stats["ns_received"], stats["ns_answered"]), (5, 1), stats)
+
+
 class DadTest(harness.NetnsCase):
     BASE_ARGS = harness.RESPONDER_BASE_ARGS
 

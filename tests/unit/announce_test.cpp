@@ -14,6 +14,36 @@ using namespace std::chrono_literals;
 
 const Ipv6Address kVm = *Ipv6Address::parse("2001:db8:1::10");
 
+// Reads are for anyone who can connect; what changes the daemon's state needs uid 0 or the
+// daemon's own uid, and the handler never sees a refused request.
+TEST(ControlRequest, ChangingCommandsNeedAPeerThatMayChange) {
+    int handled = 0;
+    const control::RequestHandler handler = [&](const control::Request&) {
+        ++handled;
+        return nlohmann::json{{"ok", true}};
+    };
+    for (const char* line :
+         {R"({"command": "list"})", R"({"command": "stats"})", R"({"command": "status"})"}) {
+        const control::Reply reply = control::reply_line(line, handler, control::Peer{false});
+        EXPECT_FALSE(reply.refused) << line;
+        EXPECT_EQ(reply.line, R"({"ok":true})") << line;
+    }
+    EXPECT_EQ(handled, 3);
+    const control::Reply resync =
+        control::reply_line(R"({"command": "resync"})", handler, control::Peer{false});
+    EXPECT_TRUE(resync.refused);
+    EXPECT_EQ(nlohmann::json::parse(resync.line)["error"],
+              "permission denied: \"resync\" changes the daemon's state and needs uid 0 or the "
+              "daemon's own user");
+    const control::Reply announce = control::reply_line(
+        R"({"command": "announce", "address": "2001:db8:1::10"})", handler, control::Peer{false});
+    EXPECT_TRUE(announce.refused);
+    EXPECT_EQ(handled, 3);
+    EXPECT_FALSE(
+        control::reply_line(R"({"command": "resync"})", handler, control::Peer{true}).refused);
+    EXPECT_EQ(handled, 4);
+}
+
 TEST(AnnounceRequest, NeedsAValidAddress) {
     const auto good =
         control::parse_request(R"({"command": "announce", "address": "2001:db8:1::10"})");

@@ -44,6 +44,12 @@ TEST_F(ConfigErrorTest, FileErrorsNameFileLineAndKey) {
               path + ":1: invalid prefix \"fe80::/64\" (link-local addresses are never proxied)");
     EXPECT_EQ(file_error("prefix = ff02::/16\n"),
               path + ":1: invalid prefix \"ff02::/16\" (multicast addresses are never proxied)");
+    EXPECT_EQ(file_error("prefix = 2001:db8::/31\n"),
+              path +
+                  ":1: invalid prefix \"2001:db8::/31\" (shorter than /32; no host is routed "
+                  "more)");
+    EXPECT_EQ(file_error("prefix = ::/0\n"),
+              path + ":1: invalid prefix \"::/0\" (shorter than /32; no host is routed more)");
     EXPECT_EQ(file_error("responder = sometimes\n"),
               path + ":1: invalid responder \"sometimes\" (expected off, known, verify or always)");
     EXPECT_EQ(file_error("router = maybe\n"),
@@ -57,7 +63,7 @@ TEST_F(ConfigErrorTest, FileErrorsNameFileLineAndKey) {
 }
 
 TEST_F(ConfigErrorTest, ValueErrorsOnCommandLineNameTheOption) {
-    const Args base{"-e", "eth0", "-i", "br0"};
+    const Args base{"-e", "eth0", "-i", "br0", "-p", "2001:db8:1::/64"};
     const auto with = [&](Args extra) {
         extra.insert(extra.begin(), base.begin(), base.end());
         return error_of(extra);
@@ -91,7 +97,7 @@ TEST_F(ConfigErrorTest, ValueErrorsOnCommandLineNameTheOption) {
 }
 
 TEST_F(ConfigErrorTest, InterfaceNamesFollowKernelRules) {
-    EXPECT_EQ(error_of({"-e", "eth0", "-i", "a23456789012345"}), "");
+    EXPECT_EQ(error_of({"-e", "eth0", "-i", "a23456789012345", "-p", "2001:db8::/64"}), "");
     EXPECT_EQ(error_of({"-e", "eth0", "-i", "a234567890123456"}),
               "--internal: invalid value \"a234567890123456\" (interface names are 1 to 15 "
               "characters)");
@@ -106,6 +112,8 @@ TEST_F(ConfigErrorTest, InterfaceNamesFollowKernelRules) {
 TEST_F(ConfigErrorTest, RequiredAndConflictingInterfaces) {
     EXPECT_EQ(error_of({"-i", "br0"}), "missing --external");
     EXPECT_EQ(error_of({"-e", "eth0"}), "missing --internal");
+    // Scope is explicit (the hostile-tenants issue): no prefix is a usage error.
+    EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0"}), "missing --prefix");
     EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0", "-i", "eth0"}),
               "--internal: \"eth0\" is the external interface, it cannot also be internal");
     const std::string path = write_file("ndproxyd.conf", "external = eth0\ninternal = eth0\n");

@@ -14,13 +14,13 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST_F(ConfigTest, MinimalCommandLineGetsDefaults) {
-    const CommandLine line = parse({"-e", "eth0", "-i", "br0"});
+    const CommandLine line = parse({"-e", "eth0", "-i", "br0", "-p", "2001:db8:1::/64"});
     EXPECT_EQ(line.action, CommandLine::Action::run);
     const Config& config = line.config;
     EXPECT_EQ(config.config_path, absent_default_);
     EXPECT_EQ(config.external, "eth0");
     EXPECT_EQ(config.internal, (std::vector<std::string>{"br0"}));
-    EXPECT_TRUE(config.prefixes.empty());
+    ASSERT_EQ(config.prefixes.size(), 1u);
     EXPECT_EQ(config.responder, ResponderMode::verify);
     EXPECT_FALSE(config.router);
     EXPECT_EQ(config.answer_source, AnswerSource::self);
@@ -36,7 +36,7 @@ TEST_F(ConfigTest, MinimalCommandLineGetsDefaults) {
     EXPECT_EQ(config.announce_count, 3u);
     EXPECT_EQ(config.announce_interval, 1s);
     EXPECT_EQ(config.netlink_buffer, 4194304u);
-    EXPECT_EQ(line.arguments, (Args{"-e", "eth0", "-i", "br0"}));
+    EXPECT_EQ(line.arguments, (Args{"-e", "eth0", "-i", "br0", "-p", "2001:db8:1::/64"}));
 }
 
 TEST_F(ConfigTest, EveryLongOption) {
@@ -111,16 +111,24 @@ TEST_F(ConfigTest, ShortOptions) {
 TEST_F(ConfigTest, EveryChoiceOfEveryEnum) {
     for (ResponderMode mode :
          {ResponderMode::off, ResponderMode::known, ResponderMode::verify, ResponderMode::always}) {
-        const Args args{"-e", "eth0", "-i", "br0", "--responder", std::string(to_string(mode))};
+        const Args args{"-e", "eth0",          "-i",          "br0",
+                        "-p", "2001:db8::/64", "--responder", std::string(to_string(mode))};
         EXPECT_EQ(parse(args).config.responder, mode);
     }
     for (AnswerSource source : {AnswerSource::self, AnswerSource::target}) {
-        const Args args{
-            "-e", "eth0", "-i", "br0", "--answer-source", std::string(to_string(source))};
+        const Args args{"-e",
+                        "eth0",
+                        "-i",
+                        "br0",
+                        "-p",
+                        "2001:db8::/64",
+                        "--answer-source",
+                        std::string(to_string(source))};
         EXPECT_EQ(parse(args).config.answer_source, source);
     }
     for (LogLevel level : {LogLevel::error, LogLevel::warn, LogLevel::info, LogLevel::debug}) {
-        const Args args{"-e", "eth0", "-i", "br0", "--log-level", std::string(to_string(level))};
+        const Args args{"-e", "eth0",          "-i",          "br0",
+                        "-p", "2001:db8::/64", "--log-level", std::string(to_string(level))};
         EXPECT_EQ(parse(args).config.log_level, level);
     }
 }
@@ -180,11 +188,15 @@ TEST_F(ConfigTest, FileWithCommentsBlankLinesAndRepeats) {
 TEST_F(ConfigTest, BooleanSpellingsInFile) {
     for (const char* yes : {"true", "yes", "1", "YES", "True"}) {
         const std::string path = write_file("b.conf", std::string("router = ") + yes + "\n");
-        EXPECT_TRUE(parse({"-c", path, "-e", "eth0", "-i", "br0"}).config.router) << yes;
+        EXPECT_TRUE(
+            parse({"-c", path, "-e", "eth0", "-i", "br0", "-p", "2001:db8::/64"}).config.router)
+            << yes;
     }
     for (const char* no : {"false", "no", "0"}) {
         const std::string path = write_file("b.conf", std::string("no-announce = ") + no + "\n");
-        EXPECT_TRUE(parse({"-c", path, "-e", "eth0", "-i", "br0"}).config.announce) << no;
+        EXPECT_TRUE(
+            parse({"-c", path, "-e", "eth0", "-i", "br0", "-p", "2001:db8::/64"}).config.announce)
+            << no;
     }
 }
 
@@ -211,14 +223,15 @@ TEST_F(ConfigTest, CommandLineOverridesFile) {
 }
 
 TEST_F(ConfigTest, DefaultFileIsReadWhenPresent) {
-    const std::string path = write_file("default.conf", "external = eth0\ninternal = br0\n");
+    const std::string path =
+        write_file("default.conf", "external = eth0\ninternal = br0\nprefix = 2001:db8::/64\n");
     const CommandLine line = parse_command_line(Args{}, path);
     EXPECT_EQ(line.config.external, "eth0");
     EXPECT_EQ(line.config.config_path, path);
 }
 
 TEST_F(ConfigTest, MissingDefaultFileIsFine) {
-    EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0"}), "");
+    EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0", "-p", "2001:db8::/64"}), "");
 }
 
 TEST_F(ConfigTest, HelpAndVersion) {
@@ -251,12 +264,14 @@ TEST_F(ConfigTest, ArgvOverloadSkipsProgramName) {
 
 TEST_F(ConfigTest, ReloadAppliesGoodFileAndKeepsCommandLine) {
     const std::string path =
-        write_file("ndproxyd.conf", "external = eth0\ninternal = br0\nresponder = off\n");
+        write_file("ndproxyd.conf",
+                   "external = eth0\ninternal = br0\nprefix = 2001:db8::/64\nresponder = off\n");
     const CommandLine startup = parse({"-c", path, "--log-level", "debug"});
     EXPECT_EQ(startup.config.responder, ResponderMode::off);
 
     write_file("ndproxyd.conf",
-               "external = eth0\ninternal = br0\ninternal = br1\nresponder = always\n"
+               "external = eth0\ninternal = br0\ninternal = br1\nprefix = 2001:db8::/64\n"
+               "responder = always\n"
                "log-level = error\n");
     const Config reloaded = reload_config(startup);
     EXPECT_EQ(reloaded.internal, (std::vector<std::string>{"br0", "br1"}));
@@ -265,26 +280,27 @@ TEST_F(ConfigTest, ReloadAppliesGoodFileAndKeepsCommandLine) {
 }
 
 TEST_F(ConfigTest, ReloadRejectsBadFile) {
-    const std::string path = write_file("ndproxyd.conf", "external = eth0\ninternal = br0\n");
+    const std::string path =
+        write_file("ndproxyd.conf", "external = eth0\ninternal = br0\nprefix = 2001:db8::/64\n");
     const CommandLine startup = parse({"-c", path});
-    write_file("ndproxyd.conf", "external = eth0\ninternal = br0\nresponder = loud\n");
+    write_file("ndproxyd.conf",
+               "external = eth0\ninternal = br0\nprefix = 2001:db8::/64\nresponder = loud\n");
     try {
         reload_config(startup);
         FAIL() << "expected ConfigError";
     } catch (const ConfigError& error) {
         EXPECT_EQ(std::string(error.what()),
-                  path + ":3: invalid responder \"loud\" (expected off, known, verify or always)");
+                  path + ":4: invalid responder \"loud\" (expected off, known, verify or always)");
     }
     std::filesystem::remove(path);
     EXPECT_THROW(reload_config(startup), ConfigError);  // a named file must stay
 }
 
 TEST_F(ConfigTest, ReloadReadsDefaultFileCreatedAfterStartup) {
-    const CommandLine startup = parse({"-e", "eth0", "-i", "br0"});
-    write_file("absent-default.conf", "prefix = 2001:db8:5::/64\n");
+    const CommandLine startup = parse({"-e", "eth0", "-i", "br0", "-p", "2001:db8:5::/64"});
+    write_file("absent-default.conf", "responder = always\n");
     const Config reloaded = reload_config(startup);
-    ASSERT_EQ(reloaded.prefixes.size(), 1u);
-    EXPECT_EQ(reloaded.prefixes[0].to_string(), "2001:db8:5::/64");
+    EXPECT_EQ(reloaded.responder, ResponderMode::always);
 }
 
 }  // namespace

@@ -170,6 +170,34 @@ TEST_F(ControlServerTest, AnOversizedLineIsRefusedAndTheClientDropped) {
     EXPECT_EQ(serve_one_request()["ok"], true);
 }
 
+// The limit is exactly what control_protocol.hpp and README say: kMaxRequestBytes before the
+// newline, however the line arrives. Both lines come in two writes, split inside the line.
+TEST_F(ControlServerTest, TheLineLimitIsExactWhereverTheReadsSplitIt) {
+    start(4);
+    // {"command":"stats", padding, } is valid JSON of exactly the limit.
+    const std::string head = "{\"command\":\"stats\",\"pad\":\"";
+    const std::string tail = "\"}";
+    const std::string longest =
+        head + std::string(control::kMaxRequestBytes - head.size() - tail.size(), 'x') + tail;
+    ASSERT_EQ(longest.size(), control::kMaxRequestBytes);
+    for (const std::string& line : {longest, longest + " "}) {
+        UniqueFd client = connect_client();
+        ASSERT_EQ(send_some(client.get(), line.substr(0, 3000)), 3000u);
+        settle();
+        ASSERT_EQ(send_some(client.get(), line.substr(3000) + "\n"), line.size() - 3000 + 1);
+        settle();
+        const auto [text, closed] = received(client.get());
+        if (line.size() == control::kMaxRequestBytes) {
+            EXPECT_FALSE(closed);
+            EXPECT_EQ(replies(text).at(0)["ok"], true) << text;
+        } else {
+            EXPECT_TRUE(closed);
+            EXPECT_EQ(replies(text),
+                      (std::vector{json{{"ok", false}, {"error", "request line too long"}}}));
+        }
+    }
+}
+
 TEST_F(ControlServerTest, AClientThatNeverReadsHoldsOneReplyAndBlocksNobody) {
     start(4);
     UniqueFd hog = connect_client();

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@ public:
     std::vector<NeighbourUpdate> neighbours;
     std::vector<AddressUpdate> addresses;
     std::map<std::pair<int, Ipv6Address>, std::uint8_t> proxies;  // (ifindex, address) -> proto
+    std::set<std::pair<int, Ipv6Address>> router_proxies;         // of those, with NTF_ROUTER
     std::vector<KernelEvent> queued;
     bool lose_notifications = false;
     bool refuse_proxy_writes = false;  // e.g. a kernel without IPv6 proxy support
@@ -91,7 +93,8 @@ public:
                 break;
             case netlink::DumpKind::proxies:
                 for (const auto& [key, proto] : proxies)
-                    rows.emplace_back(ProxyEntry{key.first, key.second, proto});
+                    rows.emplace_back(
+                        ProxyEntry{key.first, key.second, proto, router_proxies.contains(key)});
                 break;
         }
         return rows;
@@ -109,9 +112,16 @@ public:
             } else if (refuse_proxy_writes) {
                 results.push_back(EOPNOTSUPP);
             } else if (write.op == netlink::ProxyOp::add) {
+                // NLM_F_REPLACE: protocol and flags are overwritten in place.
                 proxies[{ifindex, write.address}] = kOwnProtocol;
+                if (write.router) {
+                    router_proxies.insert({ifindex, write.address});
+                } else {
+                    router_proxies.erase({ifindex, write.address});
+                }
                 results.push_back(0);
             } else {
+                router_proxies.erase({ifindex, write.address});
                 results.push_back(proxies.erase({ifindex, write.address}) ? 0 : ENOENT);
             }
         }
@@ -129,7 +139,7 @@ class FakePackets final : public PacketPort {
 public:
     std::vector<SentPacket> sent;
     std::vector<ReceivedAdvertisement> inbox;
-    std::vector<std::vector<std::uint8_t>> frames_in;
+    std::vector<std::pair<std::vector<std::uint8_t>, ndp::Delivery>> frames_in;
     std::vector<std::pair<int, std::vector<std::uint8_t>>> frames_out;
     int listening_on = 0;
 
@@ -147,9 +157,9 @@ public:
     }
     int frame_fd() const override { return -1; }
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
-    void read_frames(const std::function<void(std::span<const std::uint8_t>)>& sink) override {
-        for (const auto& frame : std::exchange(frames_in, {})) {
-            sink(frame);
+    void read_frames(const FrameSink& sink) override {
+        for (const auto& [frame, delivery] : std::exchange(frames_in, {})) {
+            sink(frame, delivery);
         }
     }
     std::uint64_t take_frame_drops() override { return 0; }

@@ -1,5 +1,8 @@
 #include "packet/frame_codec.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 #include "test_data.hpp"
@@ -45,7 +48,7 @@ std::vector<std::uint8_t> icmp_of(const std::vector<std::uint8_t>& frame) {
 }
 
 DropReason drop_of(const std::vector<std::uint8_t>& frame) {
-    const auto result = parse_solicitation_frame(frame);
+    const auto result = parse_solicitation_frame(frame, Delivery::multicast);
     EXPECT_TRUE(std::holds_alternative<DropReason>(result));
     return std::holds_alternative<DropReason>(result) ? std::get<DropReason>(result)
                                                       : DropReason::truncated;
@@ -62,7 +65,7 @@ TEST(FrameCodec, CapturedChecksumIsReproduced) {
 }
 
 TEST(FrameCodec, ParsesTheKernelsSolicitation) {
-    const auto result = parse_solicitation_frame(captured_multicast_ns());
+    const auto result = parse_solicitation_frame(captured_multicast_ns(), Delivery::multicast);
     ASSERT_TRUE(std::holds_alternative<Solicitation>(result));
     const auto& ns = std::get<Solicitation>(result);
     EXPECT_EQ(ns.source, addr("2001:db8:1::a"));
@@ -74,7 +77,7 @@ TEST(FrameCodec, ParsesTheKernelsSolicitation) {
 }
 
 TEST(FrameCodec, ParsesADadProbeWithANonce) {
-    const auto result = parse_solicitation_frame(captured_dad_ns());
+    const auto result = parse_solicitation_frame(captured_dad_ns(), Delivery::multicast);
     ASSERT_TRUE(std::holds_alternative<Solicitation>(result));
     EXPECT_TRUE(std::get<Solicitation>(result).is_dad());
     EXPECT_EQ(std::get<Solicitation>(result).target, addr("2001:db8:1::c"));
@@ -83,7 +86,8 @@ TEST(FrameCodec, ParsesADadProbeWithANonce) {
 TEST(FrameCodec, EthernetPaddingIsIgnored) {
     auto frame = captured_dad_ns();
     frame.resize(frame.size() + 6, 0);  // short frames are padded to 60 octets on the wire
-    EXPECT_TRUE(std::holds_alternative<Solicitation>(parse_solicitation_frame(frame)));
+    EXPECT_TRUE(
+        std::holds_alternative<Solicitation>(parse_solicitation_frame(frame, Delivery::multicast)));
 }
 
 // RFC 4861 §7.1.1: "The IP Hop Limit field has a value of 255".
@@ -176,11 +180,54 @@ TEST(FrameCodec, DropsWhatIsNotASolicitation) {
     EXPECT_EQ(drop_of(rebuilt(frame, advert)), DropReason::not_solicitation);
 }
 
+// Forged frames captured whole from the wire (tests/data/frame-*.hex): the kernel's IPv6 stack
+// would never act on them, so neither may the responder.
+TEST(FrameCodec, DropsFramesFromMulticastSources) {
+    // The reported case: IPv6 ff02::1 from Ethernet ff:ff:ff:ff:ff:ff, once answered to the
+    // broadcast address. The link-layer source is checked first.
+    EXPECT_EQ(drop_of(test::load_hex("frame-ns-broadcast-sources.hex")),
+              DropReason::multicast_ether_source);
+    EXPECT_EQ(drop_of(test::load_hex("frame-ns-multicast-ether-source.hex")),
+              DropReason::multicast_ether_source);
+    EXPECT_EQ(drop_of(test::load_hex("frame-ns-multicast-source.hex")),
+              DropReason::multicast_source);
+}
+
+TEST(FrameCodec, DropsFramesNotDeliveredToThisHost) {
+    const auto other_host = test::load_hex("frame-ns-other-host.hex");
+    // The bytes alone make a valid solicitation; only the delivery says it was not for us.
+    EXPECT_TRUE(std::holds_alternative<Solicitation>(
+        parse_solicitation_frame(other_host, Delivery::to_host)));
+    const auto drop = [](const std::vector<std::uint8_t>& frame, Delivery delivery) {
+        const auto result = parse_solicitation_frame(frame, delivery);
+        return std::holds_alternative<DropReason>(result) ? std::get<DropReason>(result)
+                                                          : DropReason::truncated;
+    };
+    EXPECT_EQ(drop(other_host, Delivery::to_other_host), DropReason::other_host);
+    EXPECT_EQ(drop(captured_multicast_ns(), Delivery::outgoing), DropReason::outgoing);
+    for (const Delivery delivery : {Delivery::to_host, Delivery::broadcast, Delivery::multicast}) {
+        EXPECT_TRUE(std::holds_alternative<Solicitation>(
+            parse_solicitation_frame(captured_multicast_ns(), delivery)));
+    }
+}
+
+TEST(FrameCodec, EveryDropReasonHasItsOwnName) {
+    std::vector<std::string_view> names;
+    for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+        names.push_back(to_string(static_cast<DropReason>(i)));
+        EXPECT_NE(names.back(), "unknown") << i;
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end());
+}
+
 TEST(FrameCodec, EveryTruncationIsRejectedWithoutCrashing) {
     const auto frame = captured_multicast_ns();
     for (std::size_t length = 0; length < frame.size(); ++length) {
         const std::vector<std::uint8_t> cut(frame.begin(), frame.begin() + length);
-        EXPECT_TRUE(std::holds_alternative<DropReason>(parse_solicitation_frame(cut))) << length;
+        EXPECT_TRUE(
+            std::holds_alternative<DropReason>(parse_solicitation_frame(cut, Delivery::multicast)))
+            << length;
     }
 }
 

@@ -172,6 +172,7 @@ TEST_F(KernelShareTest, TheResponderAnswersResponderEntriesInKnownMode) {
     }
     ResponderSettings settings;
     settings.mode = ResponderMode::known;
+    settings.prefixes = policy.settings().prefixes;
     ResponderPolicy responder{settings, policy};
     const Requester router{*Ipv6Address::parse("fe80::1"), MacAddress{{2, 0, 0, 0, 0, 9}}};
     EXPECT_EQ(responder.on_solicitation(router, vm(0x12), t0).outcome, Outcome::answered);

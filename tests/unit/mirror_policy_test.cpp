@@ -74,15 +74,14 @@ TEST_F(MirrorPolicyTest, IneligibleNeighboursAreIgnored) {
     EXPECT_TRUE(policy.entries().empty());
 }
 
-TEST_F(MirrorPolicyTest, WithoutPrefixesEveryGlobalUnicastAddressIsEligible) {
-    MirrorSettings open = settings();
-    open.prefixes.clear();
-    MirrorPolicy any(open);
-    EXPECT_EQ(
-        addresses_of<action::Install>(any.on_neighbour(neighbour("2a01:4f8::10", nud::stale), t0))
-            .size(),
-        1u);
-    EXPECT_TRUE(any.on_neighbour(neighbour("fe80::10", nud::stale), t0).empty());
+// The configuration requires a prefix; a policy given none anyway proxies nothing.
+TEST_F(MirrorPolicyTest, WithoutPrefixesNothingIsEligible) {
+    MirrorSettings none = settings();
+    none.prefixes.clear();
+    MirrorPolicy closed(none);
+    EXPECT_TRUE(closed.on_neighbour(neighbour("2a01:4f8::10", nud::stale), t0).empty());
+    EXPECT_TRUE(closed.on_neighbour(neighbour("2001:db8:1::10", nud::reachable), t0).empty());
+    EXPECT_TRUE(closed.entries().empty());
 }
 
 TEST_F(MirrorPolicyTest, HostsOwnAddressIsNeverProxied) {

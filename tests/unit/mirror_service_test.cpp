@@ -33,14 +33,17 @@ public:
         kernel.add_link(kBr0, "br0");
         kernel.queued.clear();
     }
-    MirrorService make(bool dry_run = false) {
+    static ServiceSettings settings(bool dry_run = false) {
         ServiceSettings settings;
         settings.external = "ext";
         settings.internal = {"br0"};
         settings.dry_run = dry_run;
         settings.mirror.prefixes = {*Ipv6Prefix::parse("2001:db8:1::/64")};
         settings.mirror.withdraw_after = 5s;
-        return MirrorService(settings, kernel, packets,
+        return settings;
+    }
+    MirrorService make(bool dry_run = false) {
+        return MirrorService(settings(dry_run), kernel, packets,
                              [this](const TrackedLink& link) { hooked.push_back(link.name); });
     }
 
@@ -66,6 +69,29 @@ TEST_F(MirrorServiceTest, StartupMirrorsNeighboursAndLeavesAdministratorEntriesA
     service.withdraw_all();
     EXPECT_TRUE(kernel.proxies_with(kExt, kOwnProtocol).empty());
     EXPECT_EQ(kernel.proxies.size(), 2u) << "the administrator's entries stay";
+}
+
+// --router: our kernel entries carry NTF_ROUTER, so that the kernel's answers carry R as the
+// responder's do; entries written without it (before a restart or a reload that set it) are
+// rewritten in place, and the administrator's are left as they are.
+TEST_F(MirrorServiceTest, RouterFlagFollowsTheSettingOnOurEntriesOnly) {
+    kernel.neighbours = {neighbour("2001:db8:1::10")};
+    kernel.proxies[{kExt, addr("2001:db8:1::20")}] = kOwnProtocol;  // an earlier run's
+    kernel.proxies[{kExt, addr("2001:db8:1::99")}] = 0;             // the administrator's
+    ServiceSettings router = settings();
+    router.router = true;
+    MirrorService service(router, kernel, packets);
+    service.full_resync(t0);
+    const std::set<std::pair<int, Ipv6Address>> both = {{kExt, addr("2001:db8:1::10")},
+                                                        {kExt, addr("2001:db8:1::20")}};
+    EXPECT_EQ(kernel.router_proxies, both);
+
+    ServiceSettings plain = settings();
+    service.reconfigure(plain, t0);
+    EXPECT_TRUE(kernel.router_proxies.empty());
+    EXPECT_EQ(kernel.proxies_with(kExt, kOwnProtocol),
+              (std::vector{addr("2001:db8:1::10"), addr("2001:db8:1::20")}));
+    EXPECT_EQ(kernel.proxies_with(kExt, 0), std::vector{addr("2001:db8:1::99")});
 }
 
 TEST_F(MirrorServiceTest, AdministratorsEntryAddedWhileRunningIsNeitherTakenOverNorRemoved) {

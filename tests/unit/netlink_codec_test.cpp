@@ -208,7 +208,7 @@ TEST(NetlinkRequest, ProxyDeleteIsWhatIproute2Sends) {
     const Bytes sent = load_hex("nl-req-delneigh-proxy.hex");
     Bytes built;
     append_proxy_request(built, ProxyOp::remove, read_u32(sent, 8), kVeth0, ip("2001:db8:2::1"),
-                         kOwnProtocol);
+                         kOwnProtocol, false);
     EXPECT_EQ(built, sent);
     const auto entry = std::get<ProxyEntry>(parse_message(built).value());
     EXPECT_EQ(entry.ifindex, kVeth0);
@@ -228,6 +228,16 @@ std::map<std::uint16_t, Bytes> attributes_of(const Bytes& message, std::size_t o
     return out;
 }
 
+// What iproute2 sent and what we built: the same header and ndmsg, and the same attributes,
+// in whatever order.
+void expect_same_request(const Bytes& built, const Bytes& sent) {
+    ASSERT_EQ(built.size(), sent.size());
+    const std::size_t fixed = sizeof(nlmsghdr) + sizeof(ndmsg);
+    EXPECT_EQ(Bytes(built.begin(), built.begin() + fixed),
+              Bytes(sent.begin(), sent.begin() + fixed));
+    EXPECT_EQ(attributes_of(built, fixed), attributes_of(sent, fixed));
+}
+
 TEST(NetlinkRequest, ProxyAddMeansWhatIproute2ReplaceMeans) {
     // `ip -6 neigh replace proxy ... proto 71` sends the same header (flags
     // REQUEST|ACK|CREATE|REPLACE), the same ndmsg (NTF_PROXY, NUD_PERMANENT) and the same
@@ -235,13 +245,9 @@ TEST(NetlinkRequest, ProxyAddMeansWhatIproute2ReplaceMeans) {
     const Bytes sent = load_hex("nl-req-replace-proxy-proto71.hex");
     Bytes built;
     append_proxy_request(built, ProxyOp::add, read_u32(sent, 8), kVeth0, ip("2001:db8:2::2"),
-                         kOwnProtocol);
-    ASSERT_EQ(built.size(), sent.size());
-    const std::size_t fixed = sizeof(nlmsghdr) + sizeof(ndmsg);
-    EXPECT_EQ(Bytes(built.begin(), built.begin() + fixed),
-              Bytes(sent.begin(), sent.begin() + fixed));
-    EXPECT_EQ(attributes_of(built, fixed), attributes_of(sent, fixed));
-    EXPECT_EQ(attributes_of(built, fixed).size(), 2u);
+                         kOwnProtocol, false);
+    expect_same_request(built, sent);
+    EXPECT_EQ(attributes_of(built, sizeof(nlmsghdr) + sizeof(ndmsg)).size(), 2u);
 
     // Plain `ip neigh add` differs only in NLM_F_EXCL for NLM_F_REPLACE: the daemon re-adds
     // entries it already owns after a restart, which EXCL would refuse with EEXIST.
@@ -257,10 +263,32 @@ TEST(NetlinkRequest, ProxyAddMeansWhatIproute2ReplaceMeans) {
     EXPECT_EQ(entry.protocol, kOwnProtocol);
 }
 
+// --router: the kernel takes R for its answers from the entry's NTF_ROUTER.
+TEST(NetlinkRequest, RouterProxyAddMeansWhatIproute2Sends) {
+    const Bytes sent = load_hex("nl-req-replace-proxy-router.hex");
+    Bytes built;
+    append_proxy_request(built, ProxyOp::add, read_u32(sent, 8), kVeth0, ip("2001:db8:2::3"),
+                         kOwnProtocol, true);
+    expect_same_request(built, sent);
+    EXPECT_TRUE(std::get<ProxyEntry>(parse_message(built).value()).router);
+}
+
+TEST(NetlinkDump, ProxyEntriesCarryTheRouterFlag) {
+    const auto datagram = parse_datagram(load_hex("nl-dump-proxy-router.hex"));
+    ASSERT_EQ(datagram.messages.size(), 3u);
+    const auto plain = std::get<ProxyEntry>(datagram.messages[0].event.value());
+    const auto router = std::get<ProxyEntry>(datagram.messages[1].event.value());
+    EXPECT_EQ(plain.address, ip("2001:db8:2::2"));
+    EXPECT_FALSE(plain.router);
+    EXPECT_EQ(router.address, ip("2001:db8:2::3"));
+    EXPECT_TRUE(router.router);
+    EXPECT_EQ(router.protocol, kOwnProtocol);
+}
+
 TEST(NetlinkRequest, BuildersAppend) {
     Bytes out;
-    append_proxy_request(out, ProxyOp::add, 1, kVeth0, ip("2001:db8:2::2"), kOwnProtocol);
-    append_proxy_request(out, ProxyOp::remove, 2, kVeth0, ip("2001:db8:2::1"), kOwnProtocol);
+    append_proxy_request(out, ProxyOp::add, 1, kVeth0, ip("2001:db8:2::2"), kOwnProtocol, false);
+    append_proxy_request(out, ProxyOp::remove, 2, kVeth0, ip("2001:db8:2::1"), kOwnProtocol, true);
     append_dump_request(out, DumpKind::proxies, 3);
     const auto datagram = parse_datagram(out);
     EXPECT_FALSE(datagram.truncated);

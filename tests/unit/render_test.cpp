@@ -129,9 +129,9 @@ TEST(RenderStatus, OlderDaemonWithoutTheResponderShare) {
     EXPECT_EQ(text.find("kernel share:"), std::string::npos) << text;
 }
 
-TEST(RenderStatus, EmptyPrefixListMeansAllGlobalUnicast) {
+TEST(RenderStatus, EmptyPrefixListIsShownAsMissing) {
     const std::string text = render_status(json{{"prefixes", json::array()}});
-    EXPECT_NE(text.find("prefixes:        all global unicast\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("prefixes:        -\n"), std::string::npos) << text;
     EXPECT_NE(text.find("external:        -\n"), std::string::npos) << text;
 }
 

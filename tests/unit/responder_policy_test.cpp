@@ -58,6 +58,15 @@ TEST_F(ResponderPolicyTest, NeverAnswersOutsideThePrefixes) {
               Outcome::out_of_scope);
 }
 
+// The configuration requires a prefix; a policy given none anyway answers nothing.
+TEST_F(ResponderPolicyTest, WithoutPrefixesNothingIsInScope) {
+    ResponderSettings none = settings(ResponderMode::always);
+    none.prefixes.clear();
+    ResponderPolicy responder(none, mirror);
+    EXPECT_EQ(responder.on_solicitation(kRouter, addr("2001:db8:1::10"), t0).outcome,
+              Outcome::out_of_scope);
+}
+
 TEST_F(ResponderPolicyTest, NeverAnswersBesideTheKernel) {
     mirror.on_neighbour({3, addr("2001:db8:1::10"), std::nullopt, nud::stale, false}, t0);
     KernelSnapshot snapshot;

@@ -81,7 +81,8 @@ protected:
 TEST_F(ResponderServiceTest, SilentVmIsVerifiedAnsweredAndMirrored) {
     ResponderService responder(responder_settings(ResponderMode::verify), mirror, packets);
     packets.sent.clear();
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")), t0);
+    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")),
+                           ndp::Delivery::multicast, t0);
     ASSERT_EQ(packets.sent.size(), 1u);
     EXPECT_EQ(packets.sent[0].ifindex, kBr0);
     EXPECT_EQ(packets.sent[0].destination, addr("ff02::1:ff00:10"));
@@ -111,7 +112,8 @@ TEST_F(ResponderServiceTest, AnswerSourceTargetAndRouterFlag) {
     settings.answer_source = AnswerSource::target;
     settings.router = true;
     ResponderService responder(settings, mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::77")), t0);
+    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::77")),
+                           ndp::Delivery::multicast, t0);
     ASSERT_EQ(packets.frames_out.size(), 1u);
     const SentAnswer answer = decode(packets.frames_out[0].second);
     EXPECT_EQ(answer.source, addr("2001:db8:1::77"));
@@ -122,7 +124,8 @@ TEST_F(ResponderServiceTest, KernelEntryInPlaceMeansNoUserspaceAnswer) {
     kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});
     mirror.on_kernel_readable(t0);
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")), t0);
+    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")),
+                           ndp::Delivery::multicast, t0);
     EXPECT_TRUE(packets.frames_out.empty());
     EXPECT_EQ(responder.stats().outcomes[static_cast<std::size_t>(Outcome::kernel_answers)], 1u);
 }
@@ -132,7 +135,8 @@ TEST_F(ResponderServiceTest, DadProbeForAVmAddressIsAnsweredToAllNodes) {
     kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});
     mirror.on_kernel_readable(t0);
     ResponderService responder(responder_settings(ResponderMode::verify), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10"), Ipv6Address{}), t0);
+    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10"), Ipv6Address{}),
+                           ndp::Delivery::multicast, t0);
     ASSERT_EQ(packets.frames_out.size(), 1u);
     const SentAnswer answer = decode(packets.frames_out[0].second);
     EXPECT_EQ(answer.destination, kAllNodes);
@@ -149,7 +153,8 @@ TEST_F(ResponderServiceTest, DadProbeForAVmAddressIsAnsweredToAllNodes) {
 
 TEST_F(ResponderServiceTest, DadProbeForAnUnknownAddressIsNotAnswered) {
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::55"), Ipv6Address{}), t0);
+    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::55"), Ipv6Address{}),
+                           ndp::Delivery::multicast, t0);
     EXPECT_TRUE(packets.frames_out.empty());
 }
 
@@ -157,10 +162,27 @@ TEST_F(ResponderServiceTest, InvalidSolicitationsAreCountedByReason) {
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
     auto frame = solicitation_from_router(addr("2001:db8:1::10"));
     frame[21] = 64;  // hop limit
-    responder.handle_frame(frame, t0);
+    responder.handle_frame(frame, ndp::Delivery::multicast, t0);
     EXPECT_TRUE(packets.frames_out.empty());
     EXPECT_EQ(responder.stats().invalid[static_cast<std::size_t>(ndp::DropReason::hop_limit)], 1u);
     EXPECT_EQ(responder.stats().ns_received, 1u);
+}
+
+// The port says how the link delivered each frame: one for another host's MAC (a promiscuous
+// uplink) is counted and never answered, even in always mode, while the same bytes delivered to
+// us are.
+TEST_F(ResponderServiceTest, FramesForOtherHostsAreCountedAndNotAnswered) {
+    ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
+    const auto frame = solicitation_from_router(addr("2001:db8:1::10"));
+    packets.frames_in = {{frame, ndp::Delivery::to_other_host}, {frame, ndp::Delivery::outgoing}};
+    responder.on_frames_readable(t0);
+    EXPECT_TRUE(packets.frames_out.empty());
+    const auto& invalid = responder.stats().invalid;
+    EXPECT_EQ(invalid[static_cast<std::size_t>(ndp::DropReason::other_host)], 1u);
+    EXPECT_EQ(invalid[static_cast<std::size_t>(ndp::DropReason::outgoing)], 1u);
+    packets.frames_in = {{frame, ndp::Delivery::multicast}};
+    responder.on_frames_readable(t0);
+    EXPECT_EQ(packets.frames_out.size(), 1u);
 }
 
 }  // namespace
