@@ -58,6 +58,10 @@ struct Config {
     std::size_t negative_cache = 8192;    // targets remembered as verified absent
     unsigned answer_rate = 1000;          // responder answers per second per source address
     std::size_t max_control_clients = 64;
+    // Per VM, by MAC (the hostile-tenants issue): counted as mac_address_limit and
+    // mac_rate_limit.
+    std::size_t max_addresses_per_mac = 256;
+    unsigned new_addresses_per_minute = 60;
 };
 
 // A bad option or configuration line. The message names the culprit, e.g.

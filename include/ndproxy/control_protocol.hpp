@@ -36,6 +36,7 @@
 //           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
 //           send_errors, ns_received, ns_answered, verifications, and the resource bounds
 //           hit (README "Reliability"): entries_limit (new addresses refused, table full),
+//           mac_address_limit and mac_rate_limit (refused by their MAC's per-VM bounds),
 //           control_clients_rejected, control_requests_refused; ns_dropped's verification_limit and
 //           rate_limited, and negative_cache_evictions; kernel_promotions and kernel_demotions
 //           (entries moved between the paths); levels: entries, kernel_entries, responder_entries,

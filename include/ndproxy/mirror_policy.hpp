@@ -14,6 +14,7 @@
 
 #include "ndproxy/ipv6.hpp"
 #include "ndproxy/kernel_events.hpp"
+#include "ndproxy/mac_quota.hpp"
 
 namespace ndproxy {
 
@@ -39,8 +40,15 @@ struct Probe {
 struct Announce {
     Ipv6Address address;
 };
+// `address` was refused because `mac` is at one of its per-VM bounds (for the log).
+struct MacRefused {
+    Ipv6Address address;
+    MacAddress mac;
+    MacVerdict verdict;
+};
 }  // namespace action
-using Action = std::variant<action::Install, action::Withdraw, action::Probe, action::Announce>;
+using Action = std::variant<action::Install, action::Withdraw, action::Probe, action::Announce,
+                            action::MacRefused>;
 using Actions = std::vector<Action>;
 
 enum class Origin { mirror, responder, verified };
@@ -61,6 +69,8 @@ struct MirrorSettings {
     // received: the kernel's answer takes about 30 µs more per 1,000 entries, and inserting
     // 16,000 takes 15 s. At 1,024 it answers as fast as the responder (README "Scale").
     std::size_t kernel_entries = 1024;
+    // Per VM: most addresses one MAC may hold, and how fast it may add them.
+    MacQuotaSettings mac_quota;
 };
 
 // Who answers solicitations for an entry on the external link.
@@ -101,6 +111,8 @@ struct MirrorCounters {
     std::uint64_t probe_answers = 0;
     std::uint64_t proxy_repairs = 0;      // owned entries that had vanished from the kernel
     std::uint64_t entries_limit = 0;      // addresses refused because the table was full
+    std::uint64_t mac_address_limit = 0;  // refused: their MAC holds max_addresses already
+    std::uint64_t mac_rate_limit = 0;     // refused: their MAC adds new ones too fast
     std::uint64_t kernel_promotions = 0;  // responder entries moved into a freed kernel slot
     std::uint64_t kernel_demotions = 0;   // kernel entries handed to the responder (ceiling)
 };
@@ -122,7 +134,8 @@ struct KernelSnapshot {
 // sockets and reads no clock; time comes in as arguments.
 class MirrorPolicy {
 public:
-    explicit MirrorPolicy(MirrorSettings settings) : settings_(std::move(settings)) {}
+    explicit MirrorPolicy(MirrorSettings settings)
+        : settings_(std::move(settings)), quota_(settings_.mac_quota) {}
 
     Actions on_neighbour(const NeighbourUpdate& update, TimePoint now);
     // A Neighbor Advertisement for `target` arrived on internal interface `ifindex`.
@@ -187,8 +200,10 @@ public:
     [[nodiscard]] const MirrorSettings& settings() const { return settings_; }
 
 private:
-    // The entry for `address`, created if there is room; nullptr (counted) if the table is full.
-    MirrorEntry* admit(const Ipv6Address& address, TimePoint now);
+    // The entry for `address`, created if there is room and `lladdr` is within its per-VM
+    // bounds; nullptr (counted, and a MacRefused action for the log) otherwise.
+    MirrorEntry* admit(const Ipv6Address& address, const std::optional<MacAddress>& lladdr,
+                       TimePoint now, Actions& out);
     void make_live(MirrorEntry& entry, int ifindex, const std::optional<MacAddress>& lladdr,
                    TimePoint now, Actions& out);
     void install(MirrorEntry& entry, TimePoint now, Actions& out);
@@ -207,6 +222,7 @@ private:
     void rebalance(Actions& out);
 
     MirrorSettings settings_;
+    MacQuota quota_;  // counts the entries whose MAC is known
     std::unordered_map<Ipv6Address, MirrorEntry> entries_;
     std::unordered_set<Ipv6Address> own_addresses_;
     std::unordered_set<Ipv6Address> foreign_proxies_;

@@ -101,6 +101,10 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      "most responder answers per second to one source address (default 1000)"},
     {"max-control-clients", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
      "most control-socket clients at once (default 64)"},
+    {"max-addresses-per-mac", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most addresses one VM (MAC) may have proxied (default 256)"},
+    {"new-addresses-per-minute", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most new addresses one VM (MAC) may add per minute, in a burst of as many (default 60)"},
 });
 
 constexpr std::size_t kMaxConfigFileBytes = 1 << 20;

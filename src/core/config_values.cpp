@@ -215,6 +215,13 @@ Config build_config(const Settings& settings, const std::string& config_path) {
         // Each client is a file descriptor; systemd's default soft limit is 1024.
         config.max_control_clients = parse_unsigned(*setting, 1, 512);
     }
+    if (const Setting* setting = single("max-addresses-per-mac")) {
+        config.max_addresses_per_mac = parse_unsigned(*setting, 1, 1u << 24);
+    }
+    if (const Setting* setting = single("new-addresses-per-minute")) {
+        config.new_addresses_per_minute =
+            static_cast<unsigned>(parse_unsigned(*setting, 1, 1000000));
+    }
     // Scope is explicit: without a prefix a VM could make the host claim, and announce with
     // the override flag, any global address it shows up with, other customers' included.
     // Checked last, so that a file's value errors are reported first.

@@ -83,6 +83,8 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"entries_added", mirror.entries_added},
         {"entries_withdrawn", mirror.entries_withdrawn},
         {"entries_limit", mirror.entries_limit},
+        {"mac_address_limit", mirror.mac_address_limit},
+        {"mac_rate_limit", mirror.mac_rate_limit},
         {"kernel_promotions", mirror.kernel_promotions},
         {"kernel_demotions", mirror.kernel_demotions},
         {"probes_sent", io.probes_sent},

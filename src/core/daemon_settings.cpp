@@ -13,6 +13,7 @@ ServiceSettings service_settings(const Config& config) {
     settings.mirror.announce_count = config.announce ? config.announce_count : 0;
     settings.mirror.announce_interval = config.announce_interval;
     settings.mirror.max_entries = config.max_entries;
+    settings.mirror.mac_quota = {config.max_addresses_per_mac, config.new_addresses_per_minute};
     // Without the responder nobody would answer for entries beyond the kernel's share.
     settings.mirror.kernel_entries =
         config.responder == ResponderMode::off ? config.max_entries : config.kernel_entries;

@@ -64,7 +64,7 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     }
     ++counters_.neighbours_seen;
     if (!update.deleted && nud_vouches_alive(update.state)) {
-        if (MirrorEntry* entry = admit(update.address, now)) {
+        if (MirrorEntry* entry = admit(update.address, update.lladdr, now, out)) {
             // Speaking here again while we were confirming it gone: it may have been behind
             // another host meanwhile (migrated there and back), whose announcements the
             // upstream router followed. An answer to our probe, by contrast, says only that
@@ -134,7 +134,7 @@ Actions MirrorPolicy::on_verified(int ifindex, const Ipv6Address& address,
         return out;
     }
     const bool fresh = !entries_.contains(address);
-    MirrorEntry* entry = admit(address, now);
+    MirrorEntry* entry = admit(address, lladdr, now, out);
     if (entry == nullptr) {
         return out;
     }
@@ -229,25 +229,14 @@ std::size_t MirrorPolicy::kernel_entry_count() const {
         entries_.begin(), entries_.end(), [](const auto& item) { return item.second.in_kernel; }));
 }
 
-MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address, TimePoint now) {
-    if (auto found = entries_.find(address); found != entries_.end()) {
-        return &found->second;
-    }
-    if (entries_.size() >= settings_.max_entries) {
-        ++counters_.entries_limit;
-        refused_since_reconcile_ = true;
-        return nullptr;
-    }
-    MirrorEntry& entry = entries_[address];
-    entry.address = address;
-    entry.first_seen = now;
-    return &entry;
-}
-
 void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
                              const std::optional<MacAddress>& lladdr, TimePoint now, Actions& out) {
     entry.ifindex = ifindex;
-    if (lladdr) {
+    if (lladdr && lladdr != entry.lladdr) {
+        if (entry.lladdr) {
+            quota_.release(*entry.lladdr);
+        }
+        quota_.charge(*lladdr);
         entry.lladdr = lladdr;
     }
     entry.gone_since.reset();
@@ -291,66 +280,6 @@ void MirrorPolicy::start_announcing(MirrorEntry& entry, unsigned count, TimePoin
     entry.announcements_left = count - 1;
     entry.next_announcement = now + settings_.announce_interval;
     reschedule(entry);
-}
-
-void MirrorPolicy::set_path(MirrorEntry& entry, Path path) {
-    if (entry.path == path) {
-        return;
-    }
-    kernel_path_ -= entry.path == Path::kernel ? 1 : 0;
-    responder_path_ -= entry.path == Path::responder ? 1 : 0;
-    entry.path = path;
-    kernel_path_ += path == Path::kernel ? 1 : 0;
-    if (path == Path::responder) {
-        ++responder_path_;
-        promotion_queue_.push_back(entry.address);
-    }
-}
-
-std::unordered_map<Ipv6Address, MirrorEntry>::iterator MirrorPolicy::forget(
-    std::unordered_map<Ipv6Address, MirrorEntry>::iterator entry) {
-    set_path(entry->second, Path::pending);
-    wakeups_.erase({entry->second.scheduled, entry->first});
-    return entries_.erase(entry);
-}
-
-void MirrorPolicy::rebalance(Actions& out) {
-    // A lowered ceiling (SIGHUP, or a restart that found more of our entries than it allows):
-    // the surplus goes to the responder. Any will do; the responder answers them as well.
-    for (auto it = entries_.begin();
-         kernel_path_ > settings_.kernel_entries && it != entries_.end(); ++it) {
-        MirrorEntry& entry = it->second;
-        if (entry.path != Path::kernel) {
-            continue;
-        }
-        if (entry.in_kernel) {
-            out.push_back(action::Withdraw{entry.address});
-            entry.in_kernel = false;
-        }
-        set_path(entry, Path::responder);
-        ++counters_.kernel_demotions;
-    }
-    while (kernel_path_ < settings_.kernel_entries && !promotion_queue_.empty()) {
-        const Ipv6Address address = promotion_queue_.front();
-        promotion_queue_.pop_front();
-        auto found = entries_.find(address);
-        if (found == entries_.end() || found->second.path != Path::responder ||
-            foreign_proxies_.contains(address)) {
-            continue;  // gone, or moved already: a stale place in the queue
-        }
-        set_path(found->second, Path::kernel);
-        out.push_back(action::Install{address});
-        found->second.in_kernel = true;
-        ++counters_.kernel_promotions;
-    }
-    // Stale places pile up while the kernel's share stays full and responder entries come and
-    // go; drop them before they outnumber the live ones.
-    if (promotion_queue_.size() > 2 * responder_path_ + 1024) {
-        std::erase_if(promotion_queue_, [&](const Ipv6Address& address) {
-            auto found = entries_.find(address);
-            return found == entries_.end() || found->second.path != Path::responder;
-        });
-    }
 }
 
 std::optional<Actions> MirrorPolicy::announce(const Ipv6Address& address, unsigned count,

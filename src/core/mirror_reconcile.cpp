@@ -38,7 +38,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
         if (!vouched.contains(neighbour.address)) {
             continue;
         }
-        MirrorEntry* entry = admit(neighbour.address, now);
+        MirrorEntry* entry = admit(neighbour.address, neighbour.lladdr, now, out);
         if (entry == nullptr) {
             continue;  // full; adopt_or_withdraw() removes it if an earlier run installed it
         }
@@ -109,6 +109,7 @@ Actions MirrorPolicy::withdraw_all() {
 Actions MirrorPolicy::reconfigure(MirrorSettings settings) {
     Actions out;
     settings_ = std::move(settings);
+    quota_.reconfigure(settings_.mac_quota);  // bounds on what comes next; nothing is dropped
     std::vector<Ipv6Address> leaving;
     for (const auto& [address, entry] : entries_) {
         if (!in_scope(address)) {
@@ -136,7 +137,7 @@ void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies,
         }
         // Left by an earlier run: keep it while we find out whether the VM is still there, so
         // that a restart never flaps a live entry.
-        MirrorEntry* entry = admit(address, now);
+        MirrorEntry* entry = admit(address, std::nullopt, now, out);
         if (entry == nullptr) {
             // No room (--max-entries was lowered): an entry we cannot track would be left
             // behind stale, so it goes.

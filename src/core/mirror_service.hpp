@@ -88,6 +88,7 @@ private:
     void send_announcement(const Ipv6Address& address);
     void send_queued_announcements();
     void note_table_full();
+    void log_mac_refusal(const action::MacRefused& refused);
 
     ServiceSettings settings_;
     KernelPort& kernel_;
@@ -105,6 +106,8 @@ private:
     static constexpr std::size_t kAnnouncementsPerTurn = 256;
     std::deque<Ipv6Address> announcement_queue_;
     std::vector<Ipv6Address> wrong_router_flag_;  // owned, seen by read_proxy_table()
+    static constexpr std::size_t kLoggedMacs = 4096;
+    std::set<std::pair<MacAddress, MacVerdict>> logged_macs_;  // refusals the log told of
     bool table_full_logged_ = false;
     std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
 };

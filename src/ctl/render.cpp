@@ -54,6 +54,11 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
     {"negative_cache_evictions",
      "Misses dropped from the full negative cache before they expired."},
     {"entries_limit", "New addresses not proxied because the entry table was full."},
+    {"mac_address_limit",
+     "New addresses not proxied because their VM's MAC holds --max-addresses-per-mac already."},
+    {"mac_rate_limit",
+     "New addresses not proxied (yet) because their VM's MAC added them faster than "
+     "--new-addresses-per-minute."},
     {"control_clients_rejected", "Control-socket clients refused because too many were connected."},
     {"control_requests_refused",
      "Control requests that change state, refused to a client that is neither root nor the "

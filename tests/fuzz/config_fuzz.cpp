@@ -2,6 +2,7 @@
 // is the administrator's, but a typo, a stray binary or an editor's backup file must still end
 // in a clean error that names the file and the line, never in a crash or a stray exception.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -2,6 +2,7 @@
 // the AF_PACKET socket on the uplink, where anyone on the provider's link can send anything.
 // libFuzzer hands over an exactly sized heap copy, so AddressSanitizer catches any read past it.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -136,6 +136,9 @@ TEST_F(MirrorServiceTest, AnnouncementsOfABigStartLeaveAFewHundredPerTurn) {
     for (int host = 0; host < 600; ++host) {
         texts.push_back(fmt::format("2001:db8:1::a:{:x}", host));
         kernel.neighbours.push_back(neighbour(texts.back().c_str()));
+        // 600 VMs: one MAC each, far from the per-VM bounds.
+        kernel.neighbours.back().lladdr =
+            MacAddress{{2, 0, 0, 0, std::uint8_t(host >> 8), std::uint8_t(host)}};
     }
     MirrorService service = make();
     service.full_resync(t0);
