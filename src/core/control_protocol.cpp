@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace ndproxy::control {
 
 ParsedRequest parse_request(std::string_view line) {
@@ -14,31 +17,26 @@ ParsedRequest parse_request(std::string_view line) {
         return {std::nullopt, "request has no \"command\" string"};
     }
     const auto& name = command->get_ref<const std::string&>();
-    if (name == "list") {
-        return {Request{Command::list}, {}};
+    constexpr Command kCommands[] = {Command::list, Command::stats, Command::status,
+                                     Command::resync, Command::announce};
+    const auto* known = std::find_if(std::begin(kCommands), std::end(kCommands),
+                                     [&](Command c) { return to_string(c) == name; });
+    if (known == std::end(kCommands)) {
+        return {std::nullopt, fmt::format("unknown command \"{}\"", name)};
     }
-    if (name == "stats") {
-        return {Request{Command::stats}, {}};
+    if (*known != Command::announce) {
+        return {Request{*known}, {}};
     }
-    if (name == "status") {
-        return {Request{Command::status}, {}};
+    const auto address = document.find("address");
+    if (address == document.end() || !address->is_string()) {
+        return {std::nullopt, "announce needs an \"address\" string"};
     }
-    if (name == "resync") {
-        return {Request{Command::resync}, {}};
+    const auto parsed = Ipv6Address::parse(address->get_ref<const std::string&>());
+    if (!parsed) {
+        return {std::nullopt,
+                fmt::format("invalid IPv6 address \"{}\"", address->get_ref<const std::string&>())};
     }
-    if (name == "announce") {
-        const auto address = document.find("address");
-        if (address == document.end() || !address->is_string()) {
-            return {std::nullopt, "announce needs an \"address\" string"};
-        }
-        const auto parsed = Ipv6Address::parse(address->get_ref<const std::string&>());
-        if (!parsed) {
-            return {std::nullopt, fmt::format("invalid IPv6 address \"{}\"",
-                                              address->get_ref<const std::string&>())};
-        }
-        return {Request{Command::announce, parsed}, {}};
-    }
-    return {std::nullopt, fmt::format("unknown command \"{}\"", name)};
+    return {Request{Command::announce, parsed}, {}};
 }
 
 nlohmann::json error_reply(std::string_view message) {

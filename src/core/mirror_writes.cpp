@@ -50,9 +50,9 @@ void MirrorService::rewrite_router_flags() {
     if (writes.empty() || !external.present()) {
         return;
     }
-    log::info("{}rewriting {} proxy entries on {} with the router flag {}",
-              settings_.dry_run ? "dry run: would be " : "", writes.size(), external.name,
-              settings_.router ? "set" : "clear");
+    log::info("{} {} proxy entries on {} with the router flag {}",
+              settings_.dry_run ? "dry run: would rewrite" : "rewriting", writes.size(),
+              external.name, settings_.router ? "set" : "clear");
     if (!settings_.dry_run) {
         // Not through only_ours(): the dump that found them ours was read this very turn, and
         // an add of an entry already ours is exactly the write it would skip.
