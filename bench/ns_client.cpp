@@ -10,9 +10,10 @@
 //       Prints: count= answered= p50_us= p99_us= max_us= mean_us=
 //   ns_client flood IFACE SECONDS PREFIX [options]
 //       Sends solicitations for random targets in PREFIX (/64 or longer, e.g.
-//       2001:db8:1:0:ffff::/80) as fast as the socket takes them for SECONDS, and counts the
-//       answers (NAs with S set) that arrive until --drain-ms after the last send. Prints: sent=
-//       seconds= sent_per_s= answered= answered_per_s=
+//       2001:db8:1:0:ffff::/80; a /128 is one target) as fast as the socket takes them (or at
+//       --rate) for SECONDS, and counts the answers (NAs with S set, for a target in PREFIX; to
+//       the sources' MAC unless --forged) that arrive until --drain-ms after the last send.
+//       Prints: sent= seconds= sent_per_s= answered= answered_per_s= answered_pct=
 //   ns_client sweep IFACE BASE SPAN SAMPLE [options]
 //       Asks for SAMPLE targets spread evenly over BASE ... BASE+SPAN-1 (the first and the last
 //       included) in rounds: each round solicits every target not answered yet, then collects
@@ -31,6 +32,9 @@
 //       --sources N         rotate over N sources: SOURCE_BASE+1 ... SOURCE_BASE+N (default 1)
 //       --source-base ADDR  link-local base of the sources (default fe80::e:0)
 //       --forged            random link-local sources and random source MACs instead
+//       --mac MAC           the sources' MAC (default: the interface's), e.g. another host
+//                           forging the router's address
+//       --rate N            flood: at most N solicitations per second (default: no pause)
 //       --fresh             latency: a new target each time (TARGET + i)
 //       --gap-us N          latency: pause between solicitations (default 1000)
 //       --spread SPAN       latency: cycle over --points P targets spread evenly over TARGET ...
@@ -297,7 +301,22 @@ struct Options {
     int points = 200;
     std::string netns;
     std::string internal;
+    std::optional<Mac> mac;
+    double rate = 0;
 };
+
+Mac parse_mac(const std::string& text) {
+    Mac mac{};
+    unsigned b[6];
+    if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) !=
+        6) {
+        usage(("not a MAC address: " + text).c_str());
+    }
+    for (int i = 0; i < 6; ++i) {
+        mac[i] = static_cast<std::uint8_t>(b[i]);
+    }
+    return mac;
+}
 
 struct Source {
     Mac mac;
@@ -307,7 +326,8 @@ struct Source {
 std::vector<Source> make_sources(const Options& options, const Link& link, std::mt19937_64& rng) {
     std::vector<Source> sources;
     for (int i = 1; i <= options.sources; ++i) {
-        Source source{link.mac, plus(options.source_base, static_cast<std::uint64_t>(i))};
+        Source source{options.mac.value_or(link.mac),
+                      plus(options.source_base, static_cast<std::uint64_t>(i))};
         if (options.forged) {
             const std::uint64_t r = rng();
             source.mac = {0x02,
@@ -384,8 +404,8 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
     }
     const Address prefix = parse_address(prefix_text.substr(0, slash));
     const int length = std::atoi(prefix_text.c_str() + slash + 1);
-    if (length < 64 || length > 120) {
-        usage("the flood's prefix length must be 64 ... 120");
+    if (length < 64 || length > 128) {
+        usage("the flood's prefix length must be 64 ... 128");
     }
     std::mt19937_64 rng(7);
     const std::vector<Source> sources = make_sources(options, link, rng);
@@ -395,7 +415,9 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
     frames.reserve(kFrames);
     const int random_bits = 128 - length;
     for (std::size_t i = 0; i < kFrames; ++i) {
-        const std::uint64_t low = random_bits >= 64 ? rng() : rng() & ((1ULL << random_bits) - 1);
+        const std::uint64_t low = random_bits >= 64  ? rng()
+                                  : random_bits == 0 ? 0
+                                                     : rng() & ((1ULL << random_bits) - 1);
         Address target = prefix;
         for (int b = 0; b < 8; ++b) {
             target[15 - b] |= static_cast<std::uint8_t>(low >> (8 * b));
@@ -404,6 +426,22 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
         frames.push_back(solicitation(source.mac, source.address, target));
     }
 
+    // Another process on the same link (another host forging our address, say) sees every
+    // answer too: only those to our MAC, for our targets, are ours.
+    const Mac own_mac = options.mac.value_or(link.mac);
+    auto ours = [&](const std::uint8_t* frame, const Answer& answer) {
+        if (!options.forged && std::memcmp(frame, own_mac.data(), 6) != 0) {
+            return false;
+        }
+        for (int bit = 0; bit < length; bit += 8) {
+            const int bits = std::min(8, length - bit);
+            const auto mask = static_cast<std::uint8_t>(0xff << (8 - bits));
+            if ((answer.target[bit / 8] & mask) != (prefix[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    };
     const int receiver = open_socket(link, true);
     std::atomic<bool> stop{false};
     std::uint64_t answered = 0;
@@ -430,7 +468,7 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
             for (int i = 0; i < got; ++i) {
                 Answer answer;
                 if (parse_answer(buffers[i].data(), messages[i].msg_len, answer) &&
-                    answer.solicited) {
+                    answer.solicited && ours(buffers[i].data(), answer)) {
                     ++answered;
                 }
             }
@@ -450,7 +488,20 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
-        for (unsigned i = 0; i < kBatch; ++i) {
+        unsigned batch = kBatch;
+        if (options.rate > 0) {
+            // Paced: never ahead of the rate, in batches of up to kBatch.
+            const double due =
+                options.rate *
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (static_cast<double>(sent) >= due) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+                continue;
+            }
+            batch = static_cast<unsigned>(
+                std::min<double>(kBatch, due - static_cast<double>(sent) + 1));
+        }
+        for (unsigned i = 0; i < batch; ++i) {
             auto& frame = frames[(next + i) % kFrames];
             vectors[i] = {frame.data(), frame.size()};
             messages[i] = {};
@@ -459,7 +510,7 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
             messages[i].msg_hdr.msg_iov = &vectors[i];
             messages[i].msg_hdr.msg_iovlen = 1;
         }
-        const int done = sendmmsg(sender, messages.data(), kBatch, 0);
+        const int done = sendmmsg(sender, messages.data(), batch, 0);
         if (done > 0) {
             sent += static_cast<unsigned>(done);
             next += static_cast<unsigned>(done);
@@ -472,9 +523,12 @@ int flood(const Link& link, double seconds, const std::string& prefix_text,
     counting.join();
     close(sender);
     close(receiver);
-    std::printf("sent=%llu seconds=%.2f sent_per_s=%.0f answered=%llu answered_per_s=%.0f\n",
-                static_cast<unsigned long long>(sent), elapsed, static_cast<double>(sent) / elapsed,
-                static_cast<unsigned long long>(answered), static_cast<double>(answered) / elapsed);
+    std::printf(
+        "sent=%llu seconds=%.2f sent_per_s=%.0f answered=%llu answered_per_s=%.0f "
+        "answered_pct=%.2f\n",
+        static_cast<unsigned long long>(sent), elapsed, static_cast<double>(sent) / elapsed,
+        static_cast<unsigned long long>(answered), static_cast<double>(answered) / elapsed,
+        sent > 0 ? 100.0 * static_cast<double>(answered) / static_cast<double>(sent) : 0.0);
     return 0;
 }
 
@@ -659,6 +713,10 @@ int main(int argc, char** argv) {
             options.sources = std::max(1, std::atoi(value().c_str()));
         } else if (arg == "--source-base") {
             options.source_base = parse_address(value());
+        } else if (arg == "--mac") {
+            options.mac = parse_mac(value());
+        } else if (arg == "--rate") {
+            options.rate = std::atof(value().c_str());
         } else if (arg == "--forged") {
             options.forged = true;
         } else if (arg == "--dump") {

@@ -56,7 +56,8 @@ struct Config {
     std::size_t kernel_entries = 1024;
     std::size_t max_verifications = 256;  // responder verifications in flight
     std::size_t negative_cache = 8192;    // targets remembered as verified absent
-    unsigned answer_rate = 1000;          // responder answers per second per source address
+    unsigned answer_rate = 200000;        // responder answers per second per source (MAC + IPv6)
+    unsigned answer_rate_total = 200000;  // and in all
     std::size_t max_control_clients = 64;
     // Per VM, by MAC (the hostile-tenants issue): counted as mac_address_limit and
     // mac_rate_limit.

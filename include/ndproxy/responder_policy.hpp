@@ -12,6 +12,7 @@
 #include "ndproxy/config.hpp"
 #include "ndproxy/ipv6.hpp"
 #include "ndproxy/mirror_policy.hpp"
+#include "ndproxy/source_limits.hpp"
 
 namespace ndproxy {
 
@@ -28,11 +29,8 @@ struct ResponderSettings {
     std::size_t max_verifications = 256;
     std::size_t max_waiters = 8;  // solicitations coalesced into one verification
     std::size_t max_negative = 8192;
-    // Per source address, with a burst of as many. The upstream router is one source that may
-    // legitimately resolve or re-probe many addresses at once, so this is generous; it caps
-    // what one flooding source costs, not what a forged-source flood costs (the verification
-    // and negative-cache bounds do that).
-    unsigned answers_per_second = 1000;
+    // Answers per source and overall, shared fairly between sources.
+    SourceLimitSettings limits;
 };
 
 // Who asked, so that the answer can go back to them.
@@ -65,10 +63,12 @@ enum class Outcome {
     unknown_target,   // known mode, or a DAD probe for an address nobody holds behind us
     negative_cached,  // verified absent a moment ago
     verification_limit,
-    rate_limited,
+    verification_share,  // the source holds its share of the verification slots
+    rate_limited,        // the source's own rate
+    total_rate_limited,  // the overall cap, or the source's share of it
     mode_off
 };
-inline constexpr std::size_t kOutcomeCount = 10;
+inline constexpr std::size_t kOutcomeCount = 12;
 std::string_view to_string(Outcome outcome);
 
 struct ResponderDecision {
@@ -99,12 +99,15 @@ public:
     };
     Resolved on_advertisement(const Ipv6Address& target, TimePoint now);
     std::vector<ResponderAction> on_timer(TimePoint now);
+    // The solicitations came faster than they were read: the shares shrink for a while.
+    void on_backlog(TimePoint now) { limits_.note_backlog(now); }
     void reconfigure(ResponderSettings settings);
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
     [[nodiscard]] const ResponderCounters& counters() const { return counters_; }
     [[nodiscard]] std::size_t verifications_in_flight() const { return verifications_.size(); }
     [[nodiscard]] std::size_t negative_cache_size() const { return negative_.size(); }
+    [[nodiscard]] unsigned answer_budget() const { return limits_.current_rate(); }
     [[nodiscard]] const ResponderSettings& settings() const { return settings_; }
 
 private:
@@ -112,13 +115,10 @@ private:
         TimePoint started;
         TimePoint next_probe;
         std::vector<Requester> waiters;
-    };
-    struct Bucket {
-        double tokens = 0;
-        TimePoint refilled{};
+        SourceLimits::Bucket source;  // who started it, and holds its slot
     };
     bool in_scope(const Ipv6Address& target) const;
-    bool take_token(const Ipv6Address& source, TimePoint now);
+    static std::optional<Outcome> refusal(SourceLimits::Verdict verdict);
     void remember_absent(const Ipv6Address& target, TimePoint now);
     bool negatively_cached(const Ipv6Address& target, TimePoint now);
 
@@ -128,9 +128,7 @@ private:
     std::set<std::pair<TimePoint, Ipv6Address>> verification_deadlines_;
     std::unordered_map<Ipv6Address, TimePoint> negative_;           // target -> expiry
     std::deque<std::pair<TimePoint, Ipv6Address>> negative_order_;  // oldest first
-    // A fixed table of token buckets indexed by a hash of the source: memory stays constant
-    // however many sources a flood forges; colliding sources share a rate.
-    std::array<Bucket, 4096> buckets_{};
+    SourceLimits limits_;
     ResponderCounters counters_;
 };
 

@@ -98,7 +98,11 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"negative-cache", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
      "most targets remembered as verified absent (default 8192)"},
     {"answer-rate", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most responder answers per second to one source address (default 1000)"},
+     "most responder answers per second to one source, told apart by its Ethernet and IPv6 "
+     "addresses (default 200000)"},
+    {"answer-rate-total", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
+     "most responder answers per second in all, shared fairly between sources "
+     "(default 200000)"},
     {"max-control-clients", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
      "most control-socket clients at once (default 64)"},
     {"max-addresses-per-mac", 0, Kind::value, Scope::anywhere, Group::tuning, "N",

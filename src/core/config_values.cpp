@@ -209,7 +209,11 @@ Config build_config(const Settings& settings, const std::string& config_path) {
         config.negative_cache = parse_unsigned(*setting, 1, 1u << 20);
     }
     if (const Setting* setting = single("answer-rate")) {
-        config.answer_rate = static_cast<unsigned>(parse_unsigned(*setting, 1, 1000000));
+        config.answer_rate = static_cast<unsigned>(parse_unsigned(*setting, 1, 10000000));
+    }
+    if (const Setting* setting = single("answer-rate-total")) {
+        // Spent in windows of 100 ms: below 10 a window would have no answer to give.
+        config.answer_rate_total = static_cast<unsigned>(parse_unsigned(*setting, 10, 10000000));
     }
     if (const Setting* setting = single("max-control-clients")) {
         // Each client is a file descriptor; systemd's default soft limit is 1024.

@@ -100,6 +100,8 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"ns_dropped", dropped},
         {"answer_errors", answers.send_errors},
         {"ns_socket_drops", answers.socket_drops},
+        {"ns_backlogs", answers.backlogs},
+        {"answer_budget", responder.policy().answer_budget()},
         {"groups_limit", answers.groups_limit},
         {"verifications", verification.verifications},
         {"verified", verification.verified},

@@ -26,7 +26,8 @@ ResponderServiceSettings responder_settings(const Config& config) {
     settings.policy.prefixes = config.prefixes;
     settings.policy.max_verifications = config.max_verifications;
     settings.policy.max_negative = config.negative_cache;
-    settings.policy.answers_per_second = config.answer_rate;
+    settings.policy.limits.per_source = config.answer_rate;
+    settings.policy.limits.total = config.answer_rate_total;
     settings.router = config.router;
     settings.answer_source = config.answer_source;
     return settings;

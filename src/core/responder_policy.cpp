@@ -22,8 +22,12 @@ std::string_view to_string(Outcome outcome) {
             return "negative_cached";
         case Outcome::verification_limit:
             return "verification_limit";
+        case Outcome::verification_share:
+            return "verification_share";
         case Outcome::rate_limited:
             return "rate_limited";
+        case Outcome::total_rate_limited:
+            return "total_rate_limited";
         case Outcome::mode_off:
             return "mode_off";
     }
@@ -31,10 +35,11 @@ std::string_view to_string(Outcome outcome) {
 }
 
 ResponderPolicy::ResponderPolicy(ResponderSettings settings, const MirrorPolicy& mirror)
-    : settings_(std::move(settings)), mirror_(mirror) {}
+    : settings_(std::move(settings)), mirror_(mirror), limits_(settings_.limits) {}
 
 void ResponderPolicy::reconfigure(ResponderSettings settings) {
     settings_ = std::move(settings);
+    limits_.reconfigure(settings_.limits);
     // What was verified absent under other prefixes or modes says nothing now.
     negative_.clear();
     negative_order_.clear();
@@ -66,9 +71,10 @@ ResponderDecision ResponderPolicy::on_solicitation(const Requester& from, const 
     }
     const bool dad = from.source.is_unspecified();
     const bool known = mirror_.entries().contains(target);
+    const SourceLimits::Bucket source = limits_.bucket_of({from.ether_source, from.source});
     if (known || (settings_.mode == ResponderMode::always && !dad)) {
-        if (!take_token(from.source, now)) {
-            return {Outcome::rate_limited, {}};
+        if (auto refused = refusal(limits_.take_answer(source, now))) {
+            return {*refused, {}};
         }
         // RFC 4861 §7.2.4: a DAD probe (unspecified source) for an address in use is answered
         // to all-nodes with S clear; that tells the newcomer its address is taken.
@@ -91,12 +97,17 @@ ResponderDecision ResponderPolicy::on_solicitation(const Requester& from, const 
     if (verifications_.size() >= settings_.max_verifications) {
         return {Outcome::verification_limit, {}};
     }
-    if (!take_token(from.source, now)) {
-        return {Outcome::rate_limited, {}};
+    if (!limits_.may_take_slot(source, settings_.max_verifications)) {
+        return {Outcome::verification_share, {}};
+    }
+    // The probe and the answer it may bring are paid for now, from the source's budget.
+    if (auto refused = refusal(limits_.take_answer(source, now))) {
+        return {*refused, {}};
     }
     ++counters_.verifications;
+    limits_.take_slot(source);
     const TimePoint next_probe = now + settings_.verify_retransmit;
-    verifications_.emplace(target, Verification{now, next_probe, {from}});
+    verifications_.emplace(target, Verification{now, next_probe, {from}, source});
     verification_deadlines_.emplace(std::min(next_probe, now + settings_.verify_timeout), target);
     return {Outcome::verifying, {respond::Verify{target}}};
 }
@@ -115,6 +126,7 @@ ResponderPolicy::Resolved ResponderPolicy::on_advertisement(const Ipv6Address& t
     }
     std::erase_if(verification_deadlines_,
                   [&](const auto& deadline) { return deadline.second == target; });
+    limits_.release_slot(pending->second.source);
     verifications_.erase(pending);
     return resolved;
 }
@@ -132,6 +144,7 @@ std::vector<ResponderAction> ResponderPolicy::on_timer(TimePoint now) {
         const TimePoint deadline = verification.started + settings_.verify_timeout;
         if (now >= deadline) {
             ++counters_.verification_misses;
+            limits_.release_slot(verification.source);
             verifications_.erase(pending);
             remember_absent(target, now);
             continue;
@@ -152,17 +165,16 @@ std::optional<TimePoint> ResponderPolicy::next_wakeup() const {
     return verification_deadlines_.begin()->first;
 }
 
-bool ResponderPolicy::take_token(const Ipv6Address& source, TimePoint now) {
-    Bucket& bucket = buckets_[std::hash<Ipv6Address>{}(source) % buckets_.size()];
-    const double rate = settings_.answers_per_second;
-    const double elapsed = std::chrono::duration<double>(now - bucket.refilled).count();
-    bucket.tokens = std::min(rate, bucket.tokens + elapsed * rate);
-    bucket.refilled = now;
-    if (bucket.tokens < 1.0) {
-        return false;
+std::optional<Outcome> ResponderPolicy::refusal(SourceLimits::Verdict verdict) {
+    switch (verdict) {
+        case SourceLimits::Verdict::granted:
+            return std::nullopt;
+        case SourceLimits::Verdict::source_rate:
+            return Outcome::rate_limited;
+        case SourceLimits::Verdict::total_rate:
+            return Outcome::total_rate_limited;
     }
-    bucket.tokens -= 1.0;
-    return true;
+    return Outcome::total_rate_limited;
 }
 
 void ResponderPolicy::remember_absent(const Ipv6Address& target, TimePoint now) {

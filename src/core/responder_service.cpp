@@ -18,9 +18,14 @@ void ResponderService::reconfigure(ResponderServiceSettings settings) {
 }
 
 void ResponderService::on_frames_readable(TimePoint now) {
-    packets_.read_frames([&](std::span<const std::uint8_t> frame, ndp::Delivery delivery) {
-        handle_frame(frame, delivery, now);
-    });
+    const bool drained =
+        packets_.read_frames([&](std::span<const std::uint8_t> frame, ndp::Delivery delivery) {
+            handle_frame(frame, delivery, now);
+        });
+    if (!drained) {
+        ++stats_.backlogs;
+        policy_.on_backlog(now);
+    }
     stats_.socket_drops += packets_.take_frame_drops();
 }
 

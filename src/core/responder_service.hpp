@@ -24,6 +24,7 @@ struct ResponderStats {
     std::uint64_t ns_answered = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t socket_drops = 0;  // solicitations the kernel dropped before we read them
+    std::uint64_t backlogs = 0;      // reads that left solicitations queued
     std::uint64_t groups_limit = 0;  // targets answered without joining their group (full)
     std::array<std::uint64_t, ndp::kDropReasonCount> invalid{};  // by ndp::DropReason
     std::array<std::uint64_t, kOutcomeCount> outcomes{};         // by Outcome

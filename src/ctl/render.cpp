@@ -42,6 +42,10 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
     {"announcements_sent", "Unsolicited Neighbor Advertisements sent on the external link."},
     {"ns_received", "Neighbor Solicitations received by the responder."},
     {"ns_answered", "Neighbor Solicitations the responder answered."},
+    {"ns_socket_drops",
+     "Neighbor Solicitations the kernel dropped before the responder read them."},
+    {"ns_backlogs",
+     "Reads that left solicitations queued; each shrinks the answer budget for a while."},
     {"verifications", "Unknown targets solicited on the internal side before answering."},
     {"resyncs", "Full resynchronisations from a fresh kernel dump."},
     {"netlink_overflows", "Netlink event socket overflows (ENOBUFS), each followed by a resync."},
@@ -76,6 +80,7 @@ constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
      "Of those, the ones answered by the responder (beyond the kernel's share)."},
     {"verifications_in_flight", "Unknown targets being solicited on the internal side now."},
     {"negative_cache", "Unknown targets remembered as absent."},
+    {"answer_budget", "Responder answers per second allowed in all now (backlogs shrink it)."},
 });
 
 const json* member(const json& object, std::string_view key) {

@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
@@ -13,6 +14,23 @@
 
 namespace ndproxy {
 
+namespace {
+
+ResponderServiceSettings responder_settings_with_key(const Config& config) {
+    ResponderServiceSettings settings = responder_settings(config);
+    // Unknown outside, so that nobody can pick sources whose buckets collide with the
+    // router's. Without it (getrandom cannot fail for 8 bytes once the pool is ready; the
+    // fallback is only for a kernel that is still booting) the hash stays fair, only guessable.
+    std::uint64_t key = 0;
+    if (::getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
+        key = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    }
+    settings.policy.limits.hash_key = key;
+    return settings;
+}
+
+}  // namespace
+
 Daemon::Daemon(CommandLine startup)
     : startup_(std::move(startup)),
       config_(startup_.config),
@@ -21,7 +39,7 @@ Daemon::Daemon(CommandLine startup)
       kernel_(config_.netlink_buffer),
       service_(service_settings(config_), kernel_, packets_,
                [this](const TrackedLink& external) { on_external_link(external); }),
-      responder_(responder_settings(config_), service_, packets_),
+      responder_(responder_settings_with_key(config_), service_, packets_),
       started_(Clock::now()) {
     loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
     loop_.add(kernel_.event_fd(), EPOLLIN,

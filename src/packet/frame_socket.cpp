@@ -118,7 +118,7 @@ void FrameSocket::listen(int ifindex) {
     read([](std::span<const std::uint8_t>, ndp::Delivery) {});
 }
 
-void FrameSocket::read(
+bool FrameSocket::read(
     const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink) {
     std::array<mmsghdr, kBatch> messages{};
     std::array<iovec, kBatch> vectors{};
@@ -139,7 +139,7 @@ void FrameSocket::read(
             if (received < 0 && errno == EINTR) {
                 continue;
             }
-            return;  // EAGAIN: drained
+            return true;  // EAGAIN: drained
         }
         for (int i = 0; i < received; ++i) {
             if (!(messages[i].msg_hdr.msg_flags & MSG_TRUNC)) {
@@ -147,9 +147,10 @@ void FrameSocket::read(
             }
         }
         if (received < static_cast<int>(kBatch)) {
-            return;
+            return true;
         }
     }
+    return false;
 }
 
 std::uint64_t FrameSocket::take_drops() {

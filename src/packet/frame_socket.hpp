@@ -21,7 +21,8 @@ public:
     [[nodiscard]] int fd() const { return socket_.get(); }
     void listen(int ifindex);
     // Hands each queued frame, with how the link delivered it, to `sink` (bounded per call).
-    void read(const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink);
+    // False if frames were left queued after the bounded number of batches.
+    bool read(const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink);
     bool send(int ifindex, std::span<const std::uint8_t> frame);
     // Frames the kernel dropped because the receive queue was full, since the last call.
     std::uint64_t take_drops();

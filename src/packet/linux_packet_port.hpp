@@ -26,7 +26,7 @@ public:
 
     [[nodiscard]] int frame_fd() const override { return frames_.fd(); }
     void listen_for_solicitations(int ifindex) override { frames_.listen(ifindex); }
-    void read_frames(const FrameSink& sink) override { frames_.read(sink); }
+    bool read_frames(const FrameSink& sink) override { return frames_.read(sink); }
     std::uint64_t take_frame_drops() override { return frames_.take_drops(); }
     bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
         return frames_.send(ifindex, frame);

@@ -46,9 +46,10 @@ public:
     virtual void listen_for_solicitations(int ifindex) = 0;
     // Hands the queued frames, each with how the link delivered it, to `sink`, without
     // blocking: a bounded number per call, so that a flood cannot hold up the event loop (it
-    // comes back while the fd stays readable).
+    // comes back while the fd stays readable). Returns false if frames were left queued: a
+    // backlog, the sign of a reader at its limit.
     using FrameSink = std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>;
-    virtual void read_frames(const FrameSink& sink) = 0;
+    virtual bool read_frames(const FrameSink& sink) = 0;
     // Solicitations lost because they arrived faster than they were read, since the last call.
     virtual std::uint64_t take_frame_drops() = 0;
     // Sends a whole Ethernet frame on `ifindex`. False on failure.

@@ -24,6 +24,13 @@
       seconds since the first send. For packets the kernel would not build: a wrong hop limit
       or code, a zero-length option, a DAD probe with a source link-layer option.
 
+  ndp_tool.py ask IFACE SECONDS RATE SOURCE SOURCE_MAC TARGET
+      Solicits TARGET from SOURCE (IPv6) and SOURCE_MAC, RATE times a second (0: as fast as the
+      socket allows) for SECONDS, in batches of at most 64, and counts the solicited NAs for
+      TARGET addressed to SOURCE_MAC until 0.5 s after the last send: another process on the
+      link, forging the same IPv6 source from another MAC, does not count as us.
+      Prints {"sent", "answered", "seconds"}.
+
   ndp_tool.py flood IFACE SECONDS PREFIX SOURCES [FRAMES]
       Sends solicitations for random targets in PREFIX (a /64) as fast as a raw AF_PACKET
       socket allows, for SECONDS, from SOURCES random link-local sources with random MACs
@@ -241,8 +248,57 @@ def flood(iface, seconds, prefix, sources, count="8192"):
     print(json.dumps({"sent": sent, "seconds": round(elapsed, 3)}))
 
 
+def ask(iface, seconds, rate, source, source_mac, target):
+    mac = bytes.fromhex(source_mac.replace(":", ""))
+    wanted = ipaddress.IPv6Address(target).packed
+    frame = raw_solicitation(mac, ipaddress.IPv6Address(source).packed, wanted)
+    rate, answered, sent = float(rate), 0, 0
+
+    def is_ours(answer):
+        # Ethernet destination, IPv6 next header, ICMPv6 type, S flag, target.
+        return (len(answer) >= 78 and answer[:6] == mac and answer[12:14] == b"\x86\xdd" and
+                answer[20] == 58 and answer[54] == 136 and answer[58] & 0x40 and
+                answer[62:78] == wanted)
+
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s, \
+            socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd)) as r:
+        r.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)      # SO_RCVBUFFORCE: keep every answer
+        r.bind((iface, 0x86dd))
+        r.setblocking(False)
+        s.bind((iface, 0))
+
+        def drain():
+            nonlocal answered
+            while True:
+                try:
+                    answered += is_ours(r.recv(256))
+                except BlockingIOError:
+                    return
+
+        start = time.monotonic()
+        deadline = start + float(seconds)
+        while (now := time.monotonic()) < deadline:
+            batch = 64 if rate <= 0 else min(64, int((now - start) * rate) - sent)
+            if batch <= 0:
+                time.sleep(0.001)
+            for _ in range(batch):
+                try:
+                    s.send(frame)
+                    sent += 1
+                except OSError:             # ENOBUFS: our own queue is full; not sent
+                    break
+            drain()
+        elapsed = time.monotonic() - start
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:
+            drain()
+            time.sleep(0.01)
+    print(json.dumps({"sent": sent, "answered": answered, "seconds": round(elapsed, 3)}))
+
+
 if __name__ == "__main__":
-    commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "flood": flood}
+    commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "flood": flood,
+                "ask": ask}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -68,34 +68,39 @@ TEST_F(BoundsTest, DefaultsAreTheDocumentedOnes) {
     EXPECT_EQ(service_settings(defaults).mirror.kernel_entries, 1024u);
     EXPECT_EQ(defaults.max_verifications, 256u);
     EXPECT_EQ(defaults.negative_cache, 8192u);
-    EXPECT_EQ(defaults.answer_rate, 1000u);
+    EXPECT_EQ(defaults.answer_rate, 200000u);
+    EXPECT_EQ(defaults.answer_rate_total, 200000u);
     EXPECT_EQ(defaults.max_control_clients, 64u);
     // And they are what the services get, not a second set of defaults of their own.
     EXPECT_EQ(service_settings(defaults).mirror.max_entries, 262144u);
     const ResponderSettings responder = responder_settings(defaults).policy;
     EXPECT_EQ(responder.max_verifications, 256u);
     EXPECT_EQ(responder.max_negative, 8192u);
-    EXPECT_EQ(responder.answers_per_second, 1000u);
+    EXPECT_EQ(responder.limits.per_source, 200000u);
+    EXPECT_EQ(responder.limits.total, 200000u);
 }
 
 TEST_F(BoundsTest, EveryBoundIsAnOptionAndAFileKey) {
     const Config given =
         config({"--max-entries", "10", "--max-verifications", "11", "--negative-cache", "12",
-                "--answer-rate", "13", "--max-control-clients", "14"});
+                "--answer-rate", "13", "--max-control-clients", "14", "--answer-rate-total", "15"});
     EXPECT_EQ(given.max_entries, 10u);
     EXPECT_EQ(given.max_verifications, 11u);
     EXPECT_EQ(given.negative_cache, 12u);
     EXPECT_EQ(given.answer_rate, 13u);
     EXPECT_EQ(given.max_control_clients, 14u);
+    EXPECT_EQ(given.answer_rate_total, 15u);
     const Config file = config({"-c", write_file("bounds.conf",
                                                  "max-entries = 20\nmax-verifications = 21\n"
                                                  "negative-cache = 22\nanswer-rate = 23\n"
-                                                 "max-control-clients = 24\n")});
+                                                 "max-control-clients = 24\n"
+                                                 "answer-rate-total = 25\n")});
     EXPECT_EQ(file.max_entries, 20u);
     EXPECT_EQ(file.max_verifications, 21u);
     EXPECT_EQ(file.negative_cache, 22u);
     EXPECT_EQ(file.answer_rate, 23u);
     EXPECT_EQ(file.max_control_clients, 24u);
+    EXPECT_EQ(file.answer_rate_total, 25u);
 }
 
 TEST_F(BoundsTest, ZeroAndTyposAreRejected) {
@@ -111,7 +116,11 @@ TEST_F(BoundsTest, ZeroAndTyposAreRejected) {
     EXPECT_EQ(file_error("\nanswer-rate = -1\n"),
               directory_ +
                   "/ndproxyd.conf:2: invalid answer-rate \"-1\" (expected a whole "
-                  "number from 1 to 1000000)");
+                  "number from 1 to 10000000)");
+    EXPECT_EQ(file_error("answer-rate-total = 9\n"),
+              directory_ +
+                  "/ndproxyd.conf:1: invalid answer-rate-total \"9\" (expected a whole "
+                  "number from 10 to 10000000)");
     EXPECT_EQ(file_error("max-verifications = 0\n"),
               directory_ +
                   "/ndproxyd.conf:1: invalid max-verifications \"0\" (expected a whole "
@@ -121,11 +130,13 @@ TEST_F(BoundsTest, ZeroAndTyposAreRejected) {
 TEST_F(BoundsTest, ResponderBoundsReachThePolicy) {
     MirrorPolicy mirror(service_settings(config({})).mirror);
     const Requester router{addr("fe80::ff"), MacAddress{{2, 0, 0, 0, 0, 0xff}}};
+    const Requester other{addr("fe80::fe"), MacAddress{{2, 0, 0, 0, 0, 0xfe}}};
     ResponderPolicy verifying(
         responder_settings(config({"--max-verifications", "2", "--negative-cache", "1"})).policy,
         mirror);
     EXPECT_EQ(verifying.on_solicitation(router, vm(1), t0).outcome, Outcome::verifying);
-    EXPECT_EQ(verifying.on_solicitation(router, vm(2), t0).outcome, Outcome::verifying);
+    EXPECT_EQ(verifying.on_solicitation(router, vm(2), t0).outcome, Outcome::verification_share);
+    EXPECT_EQ(verifying.on_solicitation(other, vm(2), t0).outcome, Outcome::verifying);
     EXPECT_EQ(verifying.on_solicitation(router, vm(3), t0).outcome, Outcome::verification_limit);
     verifying.on_timer(t0 + 1s);  // both missed; the cache keeps one
     EXPECT_EQ(verifying.negative_cache_size(), 1u);

@@ -156,11 +156,13 @@ public:
         return true;
     }
     int frame_fd() const override { return -1; }
+    bool backlogged = false;  // read_frames reports frames left queued
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
-    void read_frames(const FrameSink& sink) override {
+    bool read_frames(const FrameSink& sink) override {
         for (const auto& [frame, delivery] : std::exchange(frames_in, {})) {
             sink(frame, delivery);
         }
+        return !backlogged;
     }
     std::uint64_t take_frame_drops() override { return 0; }
     bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {

@@ -161,16 +161,31 @@ TEST_F(ResponderPolicyTest, LateAnswerAfterTheVerificationIsNotCredited) {
     EXPECT_FALSE(responder.on_advertisement(addr("2001:db8:1::10"), t0 + 2s).verified);
 }
 
-TEST_F(ResponderPolicyTest, VerificationsInFlightAreBounded) {
+TEST_F(ResponderPolicyTest, VerificationsInFlightAreBoundedAndShared) {
     ResponderSettings s = settings(ResponderMode::verify);
-    s.max_verifications = 2;
+    s.max_verifications = 4;
     ResponderPolicy responder(s, mirror);
+    // Alone, a source may hold half the slots: there is always room for another.
     EXPECT_EQ(responder.on_solicitation(kRouter, addr("2001:db8:1::1"), t0).outcome,
               Outcome::verifying);
     EXPECT_EQ(responder.on_solicitation(kRouter, addr("2001:db8:1::2"), t0).outcome,
               Outcome::verifying);
     EXPECT_EQ(responder.on_solicitation(kRouter, addr("2001:db8:1::3"), t0).outcome,
+              Outcome::verification_share);
+    const Requester other{addr("fe80::fe"), MacAddress{{2, 0, 0, 0, 0, 0xfe}}};
+    const Requester third{addr("fe80::fd"), MacAddress{{2, 0, 0, 0, 0, 0xfd}}};
+    EXPECT_EQ(responder.on_solicitation(other, addr("2001:db8:1::4"), t0).outcome,
+              Outcome::verifying);
+    EXPECT_EQ(responder.on_solicitation(third, addr("2001:db8:1::5"), t0).outcome,
+              Outcome::verifying);
+    EXPECT_EQ(responder.verifications_in_flight(), 4u);
+    const Requester fourth{addr("fe80::fc"), MacAddress{{2, 0, 0, 0, 0, 0xfc}}};
+    EXPECT_EQ(responder.on_solicitation(fourth, addr("2001:db8:1::6"), t0).outcome,
               Outcome::verification_limit);
+    // A slot comes back when its verification ends, answered or not.
+    responder.on_advertisement(addr("2001:db8:1::4"), t0 + 10ms);
+    EXPECT_EQ(responder.on_solicitation(fourth, addr("2001:db8:1::6"), t0 + 10ms).outcome,
+              Outcome::verifying);
 }
 
 TEST_F(ResponderPolicyTest, NegativeCacheIsBounded) {
@@ -187,7 +202,7 @@ TEST_F(ResponderPolicyTest, NegativeCacheIsBounded) {
 
 TEST_F(ResponderPolicyTest, AnswersPerSourceAreRateLimited) {
     ResponderSettings s = settings(ResponderMode::always);
-    s.answers_per_second = 5;
+    s.limits.per_source = 5;
     ResponderPolicy responder(s, mirror);
     int answered = 0;
     for (int i = 0; i < 10; ++i) {
