@@ -7,9 +7,10 @@ and CapBnd exactly 0x3000 (bits 12 and 13).
   user itself (the "user" key, --user).
 - Under systemd, the unit's User=, Group=, CapabilityBoundingSet= and AmbientCapabilities= do
   it before the daemon runs. systemd is not PID 1 in the test sandbox, so setpriv does what those
-  lines do, and the test makes /run/ndproxyd for the user as RuntimeDirectory= does. The unit
-  also leaves the two capabilities inheritable and ambient, which exec needs; the daemon's own
-  switch does not, as it runs no other program.
+  lines do, unshare and mount make /proc/sys read-only but for net/ipv6 as
+  ProtectKernelTunables= with ReadWritePaths= does, and the test makes /run/ndproxyd for the user
+  as RuntimeDirectory= does. The unit also leaves the two capabilities inheritable and ambient,
+  which exec needs; the daemon's own switch does not, as it runs no other program.
 
 Working means: its sysctl written, a silent VM verified at the router's first solicitation (a
 multicast probe and the VM's answer on the ICMPv6 socket, the solicitation and the answer on
@@ -179,8 +180,14 @@ class PrivilegesTest(harness.NetnsCase):
         self.write_config()
         os.mkdir(os.path.dirname(self.socket), 0o750)
         os.chown(os.path.dirname(self.socket), self.uid, self.gid)
+        # ProtectKernelTunables=yes with ReadWritePaths=-/proc/sys/net/ipv6: /proc/sys
+        # read-only but for net/ipv6, in a mount namespace of the daemon's own, as systemd's.
+        tunables = ("mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && "
+                    "mount --bind /proc/sys/net/ipv6 /proc/sys/net/ipv6 && "
+                    "mount -o remount,bind,rw /proc/sys/net/ipv6 && exec \"$@\"")
         caps = "+net_admin,+net_raw"
-        unit = ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--init-groups",
+        unit = ["unshare", "--mount", "--propagation", "private", "sh", "-c", tunables, "sh",
+                "setpriv", f"--reuid={USER}", f"--regid={USER}", "--init-groups",
                 f"--inh-caps=-all,{caps}", f"--ambient-caps={caps}",
                 f"--bounding-set=-all,{caps}", "--no-new-privs"]
         d = harness.Daemon(self.shared, socket_path=self.socket)
@@ -192,6 +199,9 @@ class PrivilegesTest(harness.NetnsCase):
         self.assertEqual(int(status["CapAmb"], 16), KEPT_CAPABILITIES)
         self.assertNotIn("running as user", d.log_text(), "it switched nothing itself")
         self.assertNotIn("ignored", d.log_text())
+        with open(f"/proc/{d.proc.pid}/mountinfo") as f:
+            options = {line.split()[4]: line.split()[5].split(",")[0] for line in f}
+        self.assertEqual((options["/proc/sys"], options["/proc/sys/net/ipv6"]), ("ro", "rw"))
         self.assert_works(d.proc.pid, d.request)
 
     def test_ocf_agent_starts_it_as_the_user(self):
