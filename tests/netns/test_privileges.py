@@ -173,6 +173,19 @@ class PrivilegesTest(harness.NetnsCase):
         self.assertEqual(topology.ns_exec(HOST, "sysctl", "-n",
                                           "net.ipv6.conf.ext.proxy_ndp").stdout.strip(), "0")
 
+    def test_socket_directory_the_user_cannot_write(self):
+        """An existing directory is the operator's and stays as it is: root's, here. The daemon,
+        already the user when it binds, says so and exits with status 1."""
+        self.write_config(f"user = {USER}")
+        socket_path = os.path.join(self.shared, "control.sock")
+        proc = topology.ns_exec(HOST, harness.binary("NDPROXYD", "ndproxyd"), "-c", self.config,
+                                "--control-socket", socket_path, check=False, timeout=10)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"cannot bind control socket {socket_path} as uid {self.uid} (its "
+                      "directory must be writable by the daemon's user): Permission denied",
+                      proc.stderr)
+        self.assertEqual(os.stat(self.shared).st_uid, 0)
+
     def test_systemd_unit_starts_it_as_the_user(self):
         """What the unit's User=ndproxy, Group=ndproxy, CapabilityBoundingSet=,
         AmbientCapabilities=, NoNewPrivileges= and RuntimeDirectory= do, done by setpriv and
