@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -13,7 +14,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -25,6 +28,13 @@ namespace {
 // CAP_NET_ADMIN: proxy entries over netlink, the sysctls, a larger netlink buffer.
 // CAP_NET_RAW: the AF_PACKET socket that sees solicitations and the raw ICMPv6 socket.
 constexpr std::uint32_t kKeptCapabilities = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW);
+
+// A user the daemon can run as, from the password database.
+struct Account {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;  // primary group: it owns the control socket
+};
 
 [[noreturn]] void fail(int error, const std::string& what) {
     throw std::system_error(error, std::generic_category(), what);
@@ -124,8 +134,8 @@ void switch_to(const Account& account) {
     }
 }
 
-}  // namespace
-
+// The account `config.user` names, or the default user if it exists (nullopt: it does not).
+// Throws ConfigError for a named user that does not exist.
 std::optional<Account> configured_account(const Config& config) {
     const std::string name = config.user.value_or(kDefaultUser);
     auto account = look_up(name);
@@ -135,6 +145,8 @@ std::optional<Account> configured_account(const Config& config) {
     }
     return account;
 }
+
+}  // namespace
 
 void drop_privileges(const Config& config) {
     const std::optional<Account> account = configured_account(config);
