@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,8 @@ enum class LogLevel { error, warn, info, debug };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";
 inline constexpr const char* kDefaultControlSocket = "/run/ndproxyd/control.sock";
+// The system user the Debian package creates; its group owns the control socket.
+inline constexpr const char* kDefaultUser = "ndproxy";
 
 // Everything ndproxyd can be told, from the command line and the configuration file.
 struct Config {
@@ -30,6 +33,9 @@ struct Config {
     bool announce = true;
     bool manage_sysctls = true;
     std::string control_socket = kDefaultControlSocket;
+    // Who a daemon started as root becomes (README "Security"). Unset: kDefaultUser if that
+    // user exists, root with a warning otherwise; a user named here must exist.
+    std::optional<std::string> user;
     bool flush_on_exit = false;
     bool dry_run = false;
     bool check_config = false;

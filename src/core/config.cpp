@@ -64,6 +64,9 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      "do not change sysctls, only warn"},
     {"control-socket", 0, Kind::value, Scope::anywhere, Group::general, "PATH",
      "default /run/ndproxyd/control.sock"},
+    {"user", 0, Kind::value, Scope::anywhere, Group::general, "NAME",
+     "started as root, run as NAME with only CAP_NET_ADMIN and CAP_NET_RAW; root: stay root "
+     "(default ndproxy, if that user exists)"},
     {"flush-on-exit", 0, Kind::flag, Scope::anywhere, Group::general, "",
      "withdraw owned entries at exit"},
     {"dry-run", 0, Kind::flag, Scope::anywhere, Group::general, "",

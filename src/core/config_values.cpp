@@ -173,6 +173,12 @@ Config build_config(const Settings& settings, const std::string& config_path) {
         }
         config.control_socket = socket->value;
     }
+    if (const Setting* user = single("user")) {
+        if (user->value.empty()) {
+            reject(*user, "expected a user name");
+        }
+        config.user = user->value;
+    }
     config.router = flag("router");
     config.announce = !flag("no-announce");
     config.manage_sysctls = !flag("no-sysctl");

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,7 +52,15 @@ UniqueFd listen_on(const std::string& path) {
         ::unlink(path.c_str());
     }
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
-        fail("cannot bind control socket " + path);
+        const int error = errno;
+        std::string what = "cannot bind control socket " + path;
+        if (error == EACCES) {
+            // After the switch to the daemon's user (--user), a directory root made is in the way.
+            what += fmt::format(" as uid {} (its directory must be writable by the daemon's user)",
+                                ::geteuid());
+        }
+        errno = error;
+        fail(what);
     }
     ::chmod(path.c_str(), 0660);
     if (::listen(fd.get(), 64) < 0) {

@@ -146,10 +146,11 @@ void Daemon::reload() {
         return;
     }
     if (fresh.control_socket != config_.control_socket ||
-        fresh.netlink_buffer != config_.netlink_buffer) {
-        log::warn("SIGHUP: control-socket and netlink-buffer changes take effect at restart");
+        fresh.netlink_buffer != config_.netlink_buffer || fresh.user != config_.user) {
+        log::warn("SIGHUP: control-socket, netlink-buffer and user changes take effect at restart");
         fresh.control_socket = config_.control_socket;
         fresh.netlink_buffer = config_.netlink_buffer;
+        fresh.user = config_.user;
     }
     config_ = std::move(fresh);
     log::set_level(config_.log_level);

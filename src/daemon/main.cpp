@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "daemon/daemon.hpp"
+#include "daemon/privileges.hpp"
 #include "ndproxy/config.hpp"
 #include "ndproxy/log.hpp"
 
@@ -28,6 +29,16 @@ int main(int argc, char* argv[]) {
         return 0;
     }
     log::set_level(command_line.config.log_level);
+    try {
+        // Before anything touches the network, so that all of it runs as that user.
+        drop_privileges(command_line.config);
+    } catch (const ConfigError& error) {
+        fmt::print(stderr, "ndproxyd: {}\n", error.what());
+        return 2;
+    } catch (const std::exception& error) {
+        log::error("{}", error.what());
+        return 1;
+    }
     try {
         Daemon daemon(std::move(command_line));
         return daemon.run();

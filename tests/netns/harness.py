@@ -146,8 +146,12 @@ class Daemon:
         self.runs = 0
         self.signalled = False      # the test stopped it: an exit is no crash
 
-    def start(self, *args, ready=True, ns=HOST):
-        """Starts ndproxyd ARGS --control-socket SOCK in `ns`; waits for READY=1 unless told not."""
+    def start(self, *args, ready=True, ns=HOST, wrapper=(), program=None, user="root"):
+        """Starts ndproxyd ARGS --user USER --control-socket SOCK in `ns`; waits for READY=1
+        unless told not. `user`: root by default, whatever users the machine has (with the
+        package installed, the daemon would switch to ndproxy); None: no --user. `wrapper`: a
+        command that runs the daemon (setpriv ...); `program`: the ndproxyd to run, if not the
+        one under test."""
         assert self.proc is None or self.proc.poll() is not None, "daemon already running"
         # sd_notify: the daemon says READY=1 once its first reconcile is done. That is the one
         # moment a test may assume the table reflects the start state.
@@ -155,9 +159,11 @@ class Daemon:
             os.unlink(self.notify_path)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        os.chmod(self.notify_path, 0o666)   # a daemon that switched users reports too
         self.runs += 1
         self.signalled = False
-        self.args = [binary("NDPROXYD", "ndproxyd"), *args, "--control-socket", self.socket]
+        self.args = [*wrapper, program or binary("NDPROXYD", "ndproxyd"), *args,
+                     *(("--user", user) if user else ()), "--control-socket", self.socket]
         log = open(self.log_path, "a")
         log.write(f"[{elapsed():7.3f}] ===== run {self.runs}: {' '.join(self.args)}\n")
         log.flush()
@@ -231,17 +237,7 @@ class Daemon:
 
     def request(self, command):
         """One raw control-protocol request (e.g. "resync", which ndproxyctl does not offer)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(self.socket)
-            s.sendall(json.dumps({"command": command}).encode() + b"\n")
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-        return json.loads(reply)
+        return request(self.socket, command)
 
     def stats(self):
         return self.ctl("stats")
@@ -265,6 +261,21 @@ class Daemon:
         if len(lines) > head + tail:
             lines = lines[:head] + [f"... ({len(lines) - head - tail} lines left out) ..."] + lines[-tail:]
         return "\n".join(lines)
+
+
+def request(socket_path, command):
+    """One raw control-protocol request to the daemon at `socket_path`; the reply, parsed."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(socket_path)
+        s.sendall(json.dumps({"command": command}).encode() + b"\n")
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return json.loads(reply)
 
 
 def world_readable_copy(test, path):

@@ -45,6 +45,27 @@ exit "${FAKE_STATUS:-1}"
 """
 
 
+def run_agent(agent_path, action, params, env=None):
+    """Runs the agent in the host namespace as Pacemaker would: the parameters in OCF_RESKEY_*
+    (None: unset), the operation's timeout in OCF_RESKEY_CRM_meta_timeout. Returns the
+    completed process and how long it took."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
+    environment.update({
+        "OCF_ROOT": OCF_ROOT, "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "0",
+        "OCF_RESOURCE_INSTANCE": INSTANCE, "OCF_RESOURCE_TYPE": "ndproxyd",
+        "OCF_RESOURCE_PROVIDER": "ndproxy", "OCF_RESKEY_CRM_meta_timeout": str(OP_TIMEOUT_MS),
+        "OCF_RESKEY_CRM_meta_interval": "10000" if action == "monitor" else "0",
+    })
+    environment.update({f"OCF_RESKEY_{k}": v for k, v in params.items() if v is not None})
+    environment.update(env or {})
+    started = time.monotonic()
+    # The timeout is Pacemaker's: an agent that outlives its operation timeout has failed.
+    proc = subprocess.run(["ip", "netns", "exec", HOST, agent_path, action],
+                          env=environment, capture_output=True, text=True,
+                          timeout=OP_TIMEOUT_MS / 1000)
+    return proc, time.monotonic() - started
+
+
 def alive(pid):
     """Whether process `pid` exists and is no zombie (as the agent judges it)."""
     try:
@@ -116,6 +137,9 @@ class OcfCase(harness.NetnsCase):
             # In a directory that does not exist yet: the agent creates it, as under /run.
             "pidfile": os.path.join(self.workdir, "run", f"ocf-{INSTANCE}.pid"),
             "logfile": self.daemon_log,
+            # Root, whatever users the machine has: the daemon switching users is
+            # test_privileges.py's subject, which also runs it through this agent.
+            "user": "root",
         }
         self.pidfile = self.params["pidfile"]
         # ocf-tester runs the agent as nobody too (its permissions check).
@@ -140,24 +164,9 @@ class OcfCase(harness.NetnsCase):
             raise AssertionError(f"sanitizer report in the daemon's log: {findings[0]}")
 
     def agent(self, action, env=None, **params):
-        """Runs the agent as Pacemaker would: the parameters in OCF_RESKEY_*, the operation's
-        timeout in OCF_RESKEY_CRM_meta_timeout. `params` override self.params (None: unset)."""
-        merged = {**self.params, **params}
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
-        environment.update({
-            "OCF_ROOT": OCF_ROOT, "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "0",
-            "OCF_RESOURCE_INSTANCE": INSTANCE, "OCF_RESOURCE_TYPE": "ndproxyd",
-            "OCF_RESOURCE_PROVIDER": "ndproxy", "OCF_RESKEY_CRM_meta_timeout": str(OP_TIMEOUT_MS),
-            "OCF_RESKEY_CRM_meta_interval": "10000" if action == "monitor" else "0",
-        })
-        environment.update({f"OCF_RESKEY_{k}": v for k, v in merged.items() if v is not None})
-        environment.update(env or {})
-        started = time.monotonic()
-        # The timeout is Pacemaker's: an agent that outlives its operation timeout has failed.
-        proc = subprocess.run(["ip", "netns", "exec", HOST, self.agent_path, action],
-                              env=environment, capture_output=True, text=True,
-                              timeout=OP_TIMEOUT_MS / 1000)
-        took = time.monotonic() - started
+        """Runs the agent as Pacemaker would (run_agent), with self.params overridden by
+        `params` (None: unset), and keeps a transcript."""
+        proc, took = run_agent(self.agent_path, action, {**self.params, **params}, env)
         output = (proc.stdout if action != "meta-data" else "") + proc.stderr
         line = f"{action} -> {proc.returncode} in {took:.1f}s" + \
             "".join(f"\n    | {out}" for out in output.splitlines())
@@ -346,6 +355,7 @@ class OcfTest(OcfCase):
             "pidfile": f"/run/ndproxy/ocf-{INSTANCE}.pid",
             "options": "",
             "logfile": "",
+            "user": "",
         })
         actions = {a.get("name"): a.get("timeout") for a in root.iter("action")}
         self.assertEqual(set(actions), {"start", "stop", "monitor", "validate-all", "meta-data"})

@@ -27,6 +27,7 @@ TEST_F(ConfigTest, MinimalCommandLineGetsDefaults) {
     EXPECT_TRUE(config.announce);
     EXPECT_TRUE(config.manage_sysctls);
     EXPECT_EQ(config.control_socket, "/run/ndproxyd/control.sock");
+    EXPECT_EQ(config.user, std::nullopt);  // ndproxy if it exists: decided at start
     EXPECT_FALSE(config.flush_on_exit);
     EXPECT_FALSE(config.dry_run);
     EXPECT_FALSE(config.check_config);
@@ -59,6 +60,8 @@ TEST_F(ConfigTest, EveryLongOption) {
                                  "--no-sysctl",
                                  "--control-socket",
                                  socket,
+                                 "--user",
+                                 "alice",
                                  "--flush-on-exit",
                                  "--dry-run",
                                  "--check-config",
@@ -86,6 +89,7 @@ TEST_F(ConfigTest, EveryLongOption) {
     EXPECT_FALSE(config.announce);
     EXPECT_FALSE(config.manage_sysctls);
     EXPECT_EQ(config.control_socket, socket);
+    EXPECT_EQ(config.user, "alice");
     EXPECT_TRUE(config.flush_on_exit);
     EXPECT_TRUE(config.dry_run);
     EXPECT_TRUE(config.check_config);
