@@ -27,7 +27,11 @@
 //            "origin": "mirror" | "responder" | "verified", "kernel": true | false,
 //            "path": "kernel" | "responder" | "pending" (who answers: a kernel proxy entry,
 //                    or the responder beyond the kernel's share; README "Scale"),
-//            "age": SECONDS (number, since the daemon first saw the address)}
+//            "age": SECONDS (number, since the daemon first saw the address),
+//            "conflict": null | {"claimed_by": "02:00:..." | null, "last_claim": SECONDS,
+//                                "last_defence": SECONDS | null} (another host claims the
+//                    address while its VM answers here; seconds ago; README "Address
+//                    conflicts")}
 //            "probing": the neighbour vanished and the daemon is confirming it is gone;
 //            "confirmed": the kernel has no neighbour entry, but the VM answered our probe;
 //            "unknown": neither (e.g. adopted from an earlier run, not yet probed).
@@ -39,8 +43,9 @@
 //           mac_address_limit and mac_rate_limit (refused by their MAC's per-VM bounds),
 //           control_clients_rejected, control_requests_refused; ns_dropped's verification_limit and
 //           rate_limited, and negative_cache_evictions; kernel_promotions and kernel_demotions
-//           (entries moved between the paths); levels: entries, kernel_entries, responder_entries,
-//           verifications_in_flight, negative_cache
+//           (entries moved between the paths); address_conflicts, conflict_defences,
+//           defences_held_off and claims_held_off (README "Address conflicts"); levels:
+//           entries, kernel_entries, responder_entries, verifications_in_flight, negative_cache
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],

@@ -40,6 +40,19 @@ struct Probe {
 struct Announce {
     Ipv6Address address;
 };
+// Another host (`claimant`, the MAC its advertisement named) claimed `address`, whose VM still
+// answers here on `ifindex`: an address conflict (for the log; once until it is over).
+struct Conflict {
+    Ipv6Address address;
+    std::optional<MacAddress> claimant;
+    int ifindex = 0;
+    TimePoint at{};  // for the log's own rate limit
+};
+// No claim on `address` for MirrorPolicy::kConflictOver: the conflict is over (for the log).
+struct ConflictOver {
+    Ipv6Address address;
+    TimePoint at{};
+};
 // `address` was refused because `mac` is at one of its per-VM bounds (for the log).
 struct MacRefused {
     Ipv6Address address;
@@ -48,7 +61,7 @@ struct MacRefused {
 };
 }  // namespace action
 using Action = std::variant<action::Install, action::Withdraw, action::Probe, action::Announce,
-                            action::MacRefused>;
+                            action::Conflict, action::ConflictOver, action::MacRefused>;
 using Actions = std::vector<Action>;
 
 enum class Origin { mirror, responder, verified };
@@ -81,6 +94,18 @@ enum class Path : std::uint8_t {
 };
 std::string_view to_string(Path path);
 
+// Another host's override advertisements for an address we proxy (README "Address conflicts").
+// Per entry, so bounded by --max-entries like the entries themselves: 40 bytes each.
+struct ClaimState {
+    std::optional<MacAddress> claimant;  // the MAC the latest claim named
+    bool confirming = false;             // the running confirmation was started by a claim
+    bool deferred = false;               // a claim came during the hold-off: confirm at its end
+    bool in_conflict = false;            // the VM answered here after a claim, and claims go on
+    TimePoint last_claim{};
+    TimePoint hold_off_until{};
+    TimePoint last_defence = TimePoint::min();  // min(): never defended
+};
+
 // One address the mirror proxies. `gone_since` marks the ones whose neighbour vanished and that
 // are being probed.
 struct MirrorEntry {
@@ -101,6 +126,8 @@ struct MirrorEntry {
     unsigned announcements_left = 0;
     TimePoint next_announcement{};
 
+    ClaimState claim;
+
     TimePoint scheduled{TimePoint::max()};  // key in the wake-up queue
 };
 
@@ -115,6 +142,10 @@ struct MirrorCounters {
     std::uint64_t mac_rate_limit = 0;     // refused: their MAC adds new ones too fast
     std::uint64_t kernel_promotions = 0;  // responder entries moved into a freed kernel slot
     std::uint64_t kernel_demotions = 0;   // kernel entries handed to the responder (ceiling)
+    std::uint64_t address_conflicts = 0;  // conflicts begun: claimed elsewhere, answered here
+    std::uint64_t conflict_defences = 0;  // advertisements sent to defend such an address
+    std::uint64_t defences_held_off = 0;  // conflicting claims not defended: one was, < 10 s ago
+    std::uint64_t claims_held_off = 0;    // claims that probed no sooner: the VM answered < 1 s ago
 };
 
 // The external link's proxy table, split by ownership (DESIGN "Mirror" 3).
@@ -134,6 +165,14 @@ struct KernelSnapshot {
 // sockets and reads no clock; time comes in as arguments.
 class MirrorPolicy {
 public:
+    // RFC 5227 §2.4 (b)'s DEFEND_INTERVAL, applied to ND: one defence per address this often.
+    static constexpr Duration kDefendInterval = std::chrono::seconds(10);
+    // After the VM answered a claim's probe, further claims wait this long before probing
+    // again: a flood of forged claims probes each address at most once a second.
+    static constexpr Duration kClaimHoldOff = std::chrono::seconds(1);
+    // A conflict is over when no claim has come for this long; the next one is logged anew.
+    static constexpr Duration kConflictOver = std::chrono::seconds(60);
+
     explicit MirrorPolicy(MirrorSettings settings)
         : settings_(std::move(settings)), quota_(settings_.mac_quota) {}
 
@@ -142,10 +181,12 @@ public:
     Actions on_advertisement(int ifindex, const Ipv6Address& target,
                              const std::optional<MacAddress>& lladdr, TimePoint now);
     Actions on_own_address(const AddressUpdate& update);
-    // Another host advertised `address` on the external link with the override flag: the VM
-    // may have migrated there, while our neighbour entry, idle and STALE, would keep vouching
-    // for it for as long as the kernel keeps it. Our probes on the bridge decide.
-    Actions on_claimed_elsewhere(const Ipv6Address& address, TimePoint now);
+    // Another host (`claimant`) advertised `address` on the external link with the override
+    // flag: the VM may have migrated there, while our neighbour entry, idle and STALE, would
+    // keep vouching for it for as long as the kernel keeps it. Our probes on the bridge decide:
+    // silence withdraws the entry, an answer is an address conflict, which we defend.
+    Actions on_claimed_elsewhere(const Ipv6Address& address,
+                                 const std::optional<MacAddress>& claimant, TimePoint now);
     // The responder verified that a VM holds `address` behind internal interface `ifindex`.
     Actions on_verified(int ifindex, const Ipv6Address& address,
                         const std::optional<MacAddress>& lladdr, TimePoint now);
@@ -210,6 +251,12 @@ private:
     void start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out);
     void start_announcing(MirrorEntry& entry, unsigned count, TimePoint now, Actions& out);
     void withdraw(const Ipv6Address& address, Actions& out);
+    // Whether a neighbour report in `state` shows the VM alive, given what claims made of it.
+    [[nodiscard]] static bool shows_alive(const MirrorEntry& entry, std::uint16_t state);
+    // The VM answered while a claim's confirmation ran: log, count, defend (rate-limited).
+    void note_conflict(MirrorEntry& entry, int ifindex, TimePoint now, Actions& out);
+    void run_claim_timers(MirrorEntry& entry, TimePoint now, Actions& out);
+    [[nodiscard]] static TimePoint claim_deadline(const MirrorEntry& entry);
     void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now, Actions& out);
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     void reschedule(MirrorEntry& entry);

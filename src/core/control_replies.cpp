@@ -26,6 +26,22 @@ std::string_view entry_state(const MirrorEntry& entry) {
     return nud_state_name(entry.nud_state);
 }
 
+// Another host claims the address while its VM answers here (README "Address conflicts").
+nlohmann::json conflict_json(const MirrorEntry& entry, TimePoint now) {
+    const ClaimState& claim = entry.claim;
+    if (!claim.in_conflict) {
+        return nullptr;
+    }
+    return {
+        {"claimed_by",
+         claim.claimant ? nlohmann::json(claim.claimant->to_string()) : nlohmann::json(nullptr)},
+        {"last_claim", seconds(now - claim.last_claim)},
+        {"last_defence", claim.last_defence == TimePoint::min()
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(seconds(now - claim.last_defence))},
+    };
+}
+
 }  // namespace
 
 nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
@@ -49,6 +65,7 @@ nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
             {"kernel", entry->in_kernel},
             {"path", to_string(entry->path)},
             {"age", seconds(now - entry->first_seen)},
+            {"conflict", conflict_json(*entry, now)},
         });
     }
     return list;
@@ -87,6 +104,10 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
         {"mac_rate_limit", mirror.mac_rate_limit},
         {"kernel_promotions", mirror.kernel_promotions},
         {"kernel_demotions", mirror.kernel_demotions},
+        {"address_conflicts", mirror.address_conflicts},
+        {"conflict_defences", mirror.conflict_defences},
+        {"defences_held_off", mirror.defences_held_off},
+        {"claims_held_off", mirror.claims_held_off},
         {"probes_sent", io.probes_sent},
         {"probe_answers", mirror.probe_answers},
         {"announcements_sent", io.announcements_sent},

@@ -65,12 +65,17 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     ++counters_.neighbours_seen;
     if (!update.deleted && nud_vouches_alive(update.state)) {
         if (MirrorEntry* entry = admit(update.address, update.lladdr, now, out)) {
+            entry->nud_state = update.state;
+            if (!shows_alive(*entry, update.state)) {
+                return out;
+            }
             // Speaking here again while we were confirming it gone: it may have been behind
             // another host meanwhile (migrated there and back), whose announcements the
             // upstream router followed. An answer to our probe, by contrast, says only that
-            // it never left, so on_advertisement() does not announce.
-            const bool returned = entry->gone_since.has_value() && entry->path != Path::pending;
-            entry->nud_state = update.state;
+            // it never left, so on_advertisement() does not announce; nor does a VM that
+            // answers while another host claims it, which make_live() defends instead.
+            const bool returned = entry->gone_since.has_value() && entry->path != Path::pending &&
+                                  !entry->claim.confirming;
             entry->answered = false;
             make_live(*entry, update.ifindex, update.lladdr, now, out);
             if (returned) {
@@ -107,15 +112,6 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
     }
     found->second.answered = true;
     make_live(found->second, ifindex, lladdr, now, out);
-    return out;
-}
-
-Actions MirrorPolicy::on_claimed_elsewhere(const Ipv6Address& address, TimePoint now) {
-    Actions out;
-    auto found = entries_.find(address);
-    if (found != entries_.end()) {
-        start_confirming_gone(found->second, now, out);
-    }
     return out;
 }
 
@@ -239,6 +235,10 @@ void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
         quota_.charge(*lladdr);
         entry.lladdr = lladdr;
     }
+    if (entry.gone_since && entry.claim.confirming) {
+        note_conflict(entry, ifindex, now, out);
+    }
+    entry.claim.confirming = false;
     entry.gone_since.reset();
     if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {
         install(entry, now, out);
@@ -328,6 +328,7 @@ void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {
         --entry.announcements_left;
         entry.next_announcement = now + settings_.announce_interval;
     }
+    run_claim_timers(entry, now, out);
     if (entry.gone_since && !probing_paused_) {
         if (now - *entry.gone_since >= settings_.withdraw_after) {
             withdraw(entry.address, out);
@@ -343,9 +344,9 @@ void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {
 }
 
 void MirrorPolicy::reschedule(MirrorEntry& entry) {
-    TimePoint next = TimePoint::max();
+    TimePoint next = claim_deadline(entry);
     if (entry.announcements_left > 0) {
-        next = entry.next_announcement;
+        next = std::min(next, entry.next_announcement);
     }
     if (entry.gone_since && !probing_paused_) {
         next = std::min({next, entry.next_probe, *entry.gone_since + settings_.withdraw_after});

@@ -47,7 +47,11 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
             set_path(*entry, Path::kernel);
         }
         entry->nud_state = neighbour.state;
-        make_live(*entry, neighbour.ifindex, neighbour.lladdr, now, out);
+        // A dump says what the kernel holds, not that the VM spoke since another host claimed
+        // the address (an entry stays REACHABLE for up to 45 s): the probes decide those.
+        if (!entry->claim.confirming) {
+            make_live(*entry, neighbour.ifindex, neighbour.lladdr, now, out);
+        }
     }
     // Everything else we know of has lost its neighbour while we were not looking.
     for (auto& [address, entry] : entries_) {

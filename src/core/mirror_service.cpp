@@ -120,7 +120,8 @@ void MirrorService::on_advertisement(const ReceivedAdvertisement& received, Time
     if (received.ifindex == external.ifindex && received.advert.flags.override_flag &&
         !received.advert.flags.solicited && received.advert.target_lladdr &&
         received.advert.target_lladdr != external.lladdr) {
-        execute(policy_.on_claimed_elsewhere(received.advert.target, now));
+        execute(policy_.on_claimed_elsewhere(received.advert.target, received.advert.target_lladdr,
+                                             now));
     }
 }
 
@@ -216,6 +217,17 @@ void MirrorService::execute(const Actions& actions) {
             announcement_queue_.push_back(announce->address);
         } else if (const auto* refused = std::get_if<action::MacRefused>(&action)) {
             log_mac_refusal(*refused);
+        } else if (const auto* conflict = std::get_if<action::Conflict>(&action)) {
+            if (may_log_conflict(conflict->at)) {
+                log_conflict(*conflict);
+            }
+        } else if (const auto* over = std::get_if<action::ConflictOver>(&action)) {
+            if (may_log_conflict(over->at)) {
+                log::info(
+                    "address conflict over: no other host has claimed {} for {} s", over->address,
+                    std::chrono::duration_cast<std::chrono::seconds>(MirrorPolicy::kConflictOver)
+                        .count());
+            }
         }
     }
     send_queued_announcements();
@@ -242,6 +254,34 @@ void MirrorService::log_mac_refusal(const action::MacRefused& refused) {
             "a minute (--new-addresses-per-minute; counted as mac_rate_limit)",
             refused.address, refused.mac.to_string(), quota.new_per_minute);
     }
+}
+
+bool MirrorService::may_log_conflict(TimePoint now) {
+    // Each conflict is logged once, but forged claims for every address, repeated after each
+    // conflict ends, would still make a line per address a minute.
+    if (now - conflict_log_window_ >= std::chrono::minutes(1)) {
+        conflict_log_window_ = now;
+        conflict_lines_ = 0;
+    }
+    if (conflict_lines_ == kConflictLinesPerMinute) {
+        log::warn(
+            "more than {} address conflicts began or ended this minute; the rest are counted "
+            "in address_conflicts and shown by ndproxyctl list, not logged",
+            kConflictLinesPerMinute);
+    }
+    return conflict_lines_++ < kConflictLinesPerMinute;
+}
+
+void MirrorService::log_conflict(const action::Conflict& conflict) {
+    // Once per conflict (the policy reports only its start), and so at most once per entry.
+    const TrackedLink* internal = links_.internal_by_index(conflict.ifindex);
+    log::warn(
+        "address conflict: {} on {} advertises {} as its own, but the VM still answers here{}{}; "
+        "defending it at most once every {} s (counted as address_conflicts)",
+        conflict.claimant ? conflict.claimant->to_string() : std::string("another host"),
+        links_.external().name, conflict.address, internal ? " on " : "",
+        internal ? internal->name : std::string(),
+        std::chrono::duration_cast<std::chrono::seconds>(MirrorPolicy::kDefendInterval).count());
 }
 
 std::optional<TimePoint> MirrorService::next_wakeup() const {

@@ -89,6 +89,8 @@ private:
     void send_queued_announcements();
     void note_table_full();
     void log_mac_refusal(const action::MacRefused& refused);
+    void log_conflict(const action::Conflict& conflict);
+    bool may_log_conflict(TimePoint now);
 
     ServiceSettings settings_;
     KernelPort& kernel_;
@@ -108,6 +110,9 @@ private:
     std::vector<Ipv6Address> wrong_router_flag_;  // owned, seen by read_proxy_table()
     static constexpr std::size_t kLoggedMacs = 4096;
     std::set<std::pair<MacAddress, MacVerdict>> logged_macs_;  // refusals the log told of
+    static constexpr std::size_t kConflictLinesPerMinute = 64;
+    TimePoint conflict_log_window_{};
+    std::size_t conflict_lines_ = 0;  // conflict lines logged since conflict_log_window_
     bool table_full_logged_ = false;
     std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
 };

@@ -71,6 +71,13 @@ constexpr auto kCounterHelp = std::to_array<MetricHelp>({
      "Responder answers whose solicited-node group was not joined: too many groups already."},
     {"kernel_promotions", "Addresses moved from the responder into a freed kernel slot."},
     {"kernel_demotions", "Addresses moved from the kernel to the responder (ceiling lowered)."},
+    {"address_conflicts",
+     "Address conflicts begun: another host claimed an address whose VM still answers here."},
+    {"conflict_defences", "Advertisements sent to defend an address in conflict."},
+    {"defences_held_off",
+     "Conflicting claims not defended: the address was defended less than 10 s before."},
+    {"claims_held_off",
+     "Claims by another host that probed no sooner: the VM had answered less than 1 s before."},
 });
 // Values in "stats" that are levels, not running totals.
 constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
@@ -229,10 +236,25 @@ std::string path_of(const json& entry) {
     return kernel->is_boolean() && kernel->get<bool>() ? "kernel" : std::string(kMissing);
 }
 
+namespace {
+
+// The MAC of the host that claims the address while its VM answers here; "claimed" when the
+// claim named none, "-" when there is no conflict (or the daemon is older).
+std::string conflict_of(const json& entry) {
+    const json* conflict = member(entry, "conflict");
+    if (conflict == nullptr) {
+        return std::string(kMissing);
+    }
+    return member(*conflict, "claimed_by") != nullptr ? text_of(*conflict, "claimed_by")
+                                                      : std::string("claimed");
+}
+
+}  // namespace
+
 std::string render_list(const json& entries) {
     struct Row {
         std::optional<Ipv6Address> address;  // for numeric order; unparsable ones go last
-        std::array<std::string, 7> cells;
+        std::array<std::string, 8> cells;
     };
     std::vector<Row> rows;
     if (entries.is_array()) {
@@ -241,7 +263,7 @@ std::string render_list(const json& entries) {
             rows.push_back({Ipv6Address::parse(address),
                             {address, text_of(entry, "interface"), text_of(entry, "lladdr"),
                              text_of(entry, "state"), text_of(entry, "origin"), path_of(entry),
-                             age_of(entry, "age")}});
+                             age_of(entry, "age"), conflict_of(entry)}});
         }
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -250,8 +272,8 @@ std::string render_list(const json& entries) {
         }
         return a.address ? *a.address < *b.address : a.cells[0] < b.cells[0];
     });
-    std::vector<std::array<std::string, 7>> table{
-        {"ADDRESS", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "PATH", "AGE"}};
+    std::vector<std::array<std::string, 8>> table{
+        {"ADDRESS", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "PATH", "AGE", "CONFLICT"}};
     for (Row& row : rows) {
         table.push_back(std::move(row.cells));
     }

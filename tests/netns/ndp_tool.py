@@ -31,6 +31,12 @@
       link, forging the same IPv6 source from another MAC, does not count as us.
       Prints {"sent", "answered", "seconds"}.
 
+  ndp_tool.py advertise IFACE TARGET MAC SECONDS INTERVAL
+      Claims TARGET as another host would: unsolicited Neighbor Advertisements with the override
+      flag, to all-nodes, from MAC (Ethernet source and target link-layer option) and a
+      link-local source derived from it, one every INTERVAL seconds for SECONDS. Forged, e.g.:
+      MAC need not be the interface's. Prints {"sent"}.
+
   ndp_tool.py flood IFACE SECONDS PREFIX SOURCES [FRAMES]
       Sends solicitations for random targets in PREFIX (a /64) as fast as a raw AF_PACKET
       socket allows, for SECONDS, from SOURCES random link-local sources with random MACs
@@ -202,6 +208,27 @@ def raw_solicitation(ether_source, source, target):
     return b"\x33\x33" + group[12:] + ether_source + b"\x86\xdd" + ip6 + bytes(icmp)
 
 
+def advertise(iface, target, mac, seconds, interval):
+    octets = mac.split(":")
+    # RFC 4291 appendix A: the modified EUI-64 interface identifier of MAC.
+    source = canonical("fe80::{:02x}{}:{}ff:fe{}:{}{}".format(int(octets[0], 16) ^ 2, *octets[1:]))
+    # RFC 4861 7.2.6: unsolicited, to all-nodes, S clear, O set; hop limit 255 (7.1.2).
+    frame = (Ether(src=mac, dst="33:33:00:00:00:01")
+             / IPv6(src=source, dst="ff02::1", hlim=255)
+             / ICMPv6ND_NA(tgt=canonical(target), R=0, S=0, O=1)
+             / ICMPv6NDOptDstLLAddr(lladdr=mac))
+    raw = bytes(frame)
+    sent = 0
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+        s.bind((iface, 0))
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline:
+            s.send(raw)
+            sent += 1
+            time.sleep(float(interval))
+    print(json.dumps({"sent": sent}))
+
+
 def flood(iface, seconds, prefix, sources, count="8192"):
     network = ipaddress.IPv6Network(prefix)
     rng = random.Random(7)
@@ -297,8 +324,8 @@ def ask(iface, seconds, rate, source, source_mac, target):
 
 
 if __name__ == "__main__":
-    commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "flood": flood,
-                "ask": ask}
+    commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "advertise": advertise,
+                "flood": flood, "ask": ask}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -42,22 +42,7 @@ UNANNOUNCED_WITHIN = 25.0
 NOT_PROXIED = "2001:db8:1::99"
 
 
-class MigrationTest(harness.NetnsCase):
-
-    def new_topology(self):
-        return two_hosts.TwoHosts()
-
-    def build_topology(self):
-        self.topo.build()
-        self.topo.add_vm(HOST_A)
-
-    def _kernel_state(self):
-        return self.topo.state()
-
-    def host_daemon(self, host, *extra):
-        d = harness.Daemon(self.workdir, f"ndproxyd-{host}")
-        self.daemons.append(d)
-        return d.start(*self.BASE_ARGS, *extra, ns=host)
+class MigrationTest(two_hosts.TwoHostsCase):
 
     def start(self, a_args=(), b_args=()):
         """Daemons on both hosts; the VM speaks on host A and the router reaches it there."""

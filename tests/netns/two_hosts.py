@@ -217,3 +217,22 @@ class TwoHosts:
             lines = (proc.stdout + proc.stderr).splitlines()
             out += [f"{ns}: ip {' '.join(args)}: {len(lines)} lines", *lines[:40]]
         return out
+
+
+class TwoHostsCase(harness.NetnsCase):
+    """A namespace test on this topology, the VM on host A's br0, one daemon per host."""
+
+    def new_topology(self):
+        return TwoHosts()
+
+    def build_topology(self):
+        self.topo.build()
+        self.topo.add_vm(HOST_A)
+
+    def _kernel_state(self):
+        return self.topo.state()
+
+    def host_daemon(self, host, *extra):
+        d = harness.Daemon(self.workdir, f"ndproxyd-{host}")
+        self.daemons.append(d)
+        return d.start(*self.BASE_ARGS, *extra, ns=host)

@@ -164,7 +164,8 @@ TEST_F(MirrorPolicyTest, AnAnswerToOurProbeIsNotAnnounced) {
 
 TEST_F(MirrorPolicyTest, AnotherHostClaimingTheAddressStartsTheProbes) {
     policy.on_neighbour(neighbour("2001:db8:1::10", nud::stale), t0);
-    const Actions claimed = policy.on_claimed_elsewhere(addr("2001:db8:1::10"), t0 + 10s);
+    const Actions claimed =
+        policy.on_claimed_elsewhere(addr("2001:db8:1::10"), std::nullopt, t0 + 10s);
     EXPECT_EQ(addresses_of<action::Probe>(claimed), std::vector{addr("2001:db8:1::10")});
     // Unanswered: withdrawn after withdraw_after (10 s here), whatever the kernel's STALE says.
     Actions later;
@@ -173,7 +174,7 @@ TEST_F(MirrorPolicyTest, AnotherHostClaimingTheAddressStartsTheProbes) {
         later.insert(later.end(), tick.begin(), tick.end());
     }
     EXPECT_EQ(addresses_of<action::Withdraw>(later), std::vector{addr("2001:db8:1::10")});
-    EXPECT_TRUE(policy.on_claimed_elsewhere(addr("2001:db8:1::99"), t0).empty());
+    EXPECT_TRUE(policy.on_claimed_elsewhere(addr("2001:db8:1::99"), std::nullopt, t0).empty());
 }
 
 TEST_F(MirrorPolicyTest, NeighbourComingBackStopsTheProbes) {

@@ -281,6 +281,38 @@ TEST_F(MirrorServiceTest, AnotherHostsOverrideOnTheUplinkStartsTheProbes) {
     EXPECT_EQ(probes(), 1);
 }
 
+// The VM answers the probe that another host's claim set off: an address conflict, defended
+// with one unsolicited override advertisement on the uplink (RFC 4861 §7.2.6, RFC 5227 §2.4).
+TEST_F(MirrorServiceTest, AConflictIsDefendedWithOneOverrideAdvertisement) {
+    kernel.neighbours = {neighbour("2001:db8:1::10", nud::stale)};
+    MirrorService service = make();
+    service.full_resync(t0);
+    for (auto now = t0; now < t0 + 5s; now += 500ms) {
+        service.on_timer(now);  // the VM's own announcements go out
+    }
+    packets.sent.clear();
+    const ndp::Advertisement theirs{
+        addr("2001:db8:1::10"), {false, false, true}, MacAddress{{2, 0, 0, 0, 0x0e, 0x0b}}};
+    service.on_advertisement({kExt, addr("fe80::b"), theirs}, t0 + 10s);
+    service.on_advertisement(
+        {kBr0,
+         addr("fe80::10"),
+         {addr("2001:db8:1::10"), {false, true, true}, MacAddress{{2, 0, 0, 0, 0, 0x10}}}},
+        t0 + 10s);
+    ASSERT_EQ(packets.sent.size(), 2u) << "the probe, then the defence";
+    EXPECT_EQ(packets.sent[0].ifindex, kBr0);
+    EXPECT_EQ(packets.sent[1].ifindex, kExt);
+    EXPECT_EQ(packets.sent[1].destination, kAllNodes);
+    const auto defence = ndp::parse_advertisement(packets.sent[1].icmp);
+    ASSERT_TRUE(defence);
+    EXPECT_TRUE(defence->flags.override_flag);
+    EXPECT_FALSE(defence->flags.solicited);
+    EXPECT_EQ(service.counters().announcements_sent, 3u + 1u);
+    EXPECT_EQ(service.policy().counters().address_conflicts, 1u);
+    EXPECT_EQ(service.policy().entries().at(addr("2001:db8:1::10")).claim.claimant,
+              (MacAddress{{2, 0, 0, 0, 0x0e, 0x0b}}));
+}
+
 TEST_F(MirrorServiceTest, AdvertisementsFromTheUplinkAreNotEvidence) {
     MirrorService service = make();
     EXPECT_FALSE(survives_deletion(

@@ -39,41 +39,55 @@ TEST(RenderList, AlignedColumnsSortedByAddress) {
          "state": "reachable", "origin": "mirror", "kernel": true, "path": "kernel", "age": 12},
         {"address": "2001:db8:1::9", "interface": "virbr1", "lladdr": null,
          "state": "probing", "origin": "verified", "kernel": false, "path": "responder",
-         "age": 303.7},
+         "age": 303.7, "conflict": {"claimed_by": "02:00:00:00:0e:66", "last_claim": 1.5,
+                                    "last_defence": 3}},
         {"address": "2001:db8::ff", "interface": null, "lladdr": null,
          "state": "unknown", "origin": "responder", "kernel": false, "path": "pending",
          "age": 277200}
     ])");
     EXPECT_EQ(
         render_list(entries),
-        "ADDRESS         INTERFACE  LLADDR             STATE      ORIGIN     PATH       AGE\n"
-        "2001:db8::ff    -          -                  unknown    responder  pending    3d05h\n"
-        "2001:db8:1::9   virbr1     -                  probing    verified   responder  5m03s\n"
-        "2001:db8:1::10  br0        52:54:00:12:34:56  reachable  mirror     kernel     12s\n");
+        "ADDRESS         INTERFACE  LLADDR             STATE      ORIGIN     PATH       AGE    "
+        "CONFLICT\n"
+        "2001:db8::ff    -          -                  unknown    responder  pending    3d05h  -\n"
+        "2001:db8:1::9   virbr1     -                  probing    verified   responder  5m03s  "
+        "02:00:00:00:0e:66\n"
+        "2001:db8:1::10  br0        52:54:00:12:34:56  reachable  mirror     kernel     12s    "
+        "-\n");
+}
+
+TEST(RenderList, ConflictWithoutAClaimantsMac) {
+    const json entries = json::parse(R"([{"address": "2001:db8::1", "conflict": {}},
+                                         {"address": "2001:db8::2", "conflict": null}])");
+    EXPECT_EQ(render_list(entries),
+              "ADDRESS      INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE  CONFLICT\n"
+              "2001:db8::1  -          -       -      -       -     -    claimed\n"
+              "2001:db8::2  -          -       -      -       -     -    -\n");
 }
 
 TEST(RenderList, PathOfAnOlderDaemonFromItsKernelFlag) {
     const json entries = json::parse(R"([{"address": "2001:db8::1", "kernel": true},
                                          {"address": "2001:db8::2", "kernel": false}])");
     EXPECT_EQ(render_list(entries),
-              "ADDRESS      INTERFACE  LLADDR  STATE  ORIGIN  PATH    AGE\n"
-              "2001:db8::1  -          -       -      -       kernel  -\n"
-              "2001:db8::2  -          -       -      -       -       -\n");
+              "ADDRESS      INTERFACE  LLADDR  STATE  ORIGIN  PATH    AGE  CONFLICT\n"
+              "2001:db8::1  -          -       -      -       kernel  -    -\n"
+              "2001:db8::2  -          -       -      -       -       -    -\n");
 }
 
 TEST(RenderList, EmptyListIsJustTheHeader) {
-    EXPECT_EQ(render_list(json::array()), "ADDRESS  INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE\n");
+    EXPECT_EQ(render_list(json::array()),
+              "ADDRESS  INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE  CONFLICT\n");
 }
 
 TEST(RenderList, ToleratesMalformedEntries) {
     const json entries = json::parse(R"([{"address": "not-an-address"}, 7, {"age": "old"},
                                          {"address": "2001:db8::1"}])");
     EXPECT_EQ(render_list(entries),
-              "ADDRESS         INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE\n"
-              "2001:db8::1     -          -       -      -       -     -\n"
-              "-               -          -       -      -       -     -\n"
-              "-               -          -       -      -       -     -\n"
-              "not-an-address  -          -       -      -       -     -\n");
+              "ADDRESS         INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE  CONFLICT\n"
+              "2001:db8::1     -          -       -      -       -     -    -\n"
+              "-               -          -       -      -       -     -    -\n"
+              "-               -          -       -      -       -     -    -\n"
+              "not-an-address  -          -       -      -       -     -    -\n");
 }
 
 TEST(RenderStats, CountersInProtocolOrderWithDropReasons) {
