@@ -29,6 +29,21 @@ ResponderServiceSettings responder_settings_with_key(const Config& config) {
     return settings;
 }
 
+// The packaged unit lets the ICMPv6 socket talk only to link-local, multicast, 2000::/3 and
+// fc00::/7 addresses (IPAddressAllow=); the VMs of a prefix elsewhere could not be heard.
+void warn_about_prefixes_the_unit_blocks(const Config& config) {
+    for (const Ipv6Prefix& prefix : config.prefixes) {
+        const std::uint8_t first = prefix.network.bytes[0];
+        if ((first & 0xe0) != 0x20 && (first & 0xfe) != 0xfc) {
+            log::warn(
+                "prefix {} is neither global unicast (2000::/3) nor unique local (fc00::/7): "
+                "under the packaged systemd unit, allow it with a drop-in "
+                "(IPAddressAllow={}), or the VMs' advertisements are filtered out",
+                prefix.to_string(), prefix.to_string());
+        }
+    }
+}
+
 }  // namespace
 
 Daemon::Daemon(CommandLine startup)
@@ -78,6 +93,7 @@ int Daemon::run() {
     log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION, config_.external,
               fmt::join(config_.internal, ", "),
               config_.dry_run ? " (dry run: nothing will be changed)" : "");
+    warn_about_prefixes_the_unit_blocks(config_);
     service_.full_resync(Clock::now());
     check_neighbour_capacity(service_.policy().entries().size());
     arm_wakeup();
@@ -156,6 +172,7 @@ void Daemon::reload() {
     log::set_level(config_.log_level);
     proxy_refresh_.arm_every(config_.resync_interval);
     log::info("SIGHUP: configuration reloaded from {}", config_.config_path);
+    warn_about_prefixes_the_unit_blocks(config_);
     control_->set_max_clients(config_.max_control_clients);
     responder_.reconfigure(responder_settings(config_));
     service_.reconfigure(service_settings(config_), Clock::now());
