@@ -51,14 +51,16 @@
 //
 // The "list" of a full table is one line of tens of MB, so the daemon writes it a slice at a
 // time as the client reads (ListReply, src/core/control_list.hpp): the loop stays free for
-// solicitations, and a lister holds one slice, not the whole reply. The walk is in address
-// order; an address held for the whole reply appears exactly once, one added or withdrawn
-// while it is written may or may not, and each entry is as it was when its slice was written.
+// solicitations, and a lister holds a sorted copy of the addresses and one slice, not the
+// whole reply. The walk is in address order; an address held for the whole reply appears
+// exactly once, one added or withdrawn while it is written may or may not, and each entry is as
+// it was when its slice was written.
 // Its size is bounded (kMaxReplyBytes below), and that bound is what ndproxyctl reads up to.
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -76,9 +78,10 @@ inline constexpr std::size_t kMaxRequestBytes = 4096;
 // (tests/unit/control_list_test.cpp builds that entry).
 inline constexpr std::size_t kMaxListEntryBytes = 384;
 // The longest reply: a "list" of the most entries --max-entries can allow, about 6 GiB. A
-// real one is far shorter (about 190 bytes an entry: 50 MB at the default 262,144 entries),
+// real one is far shorter (about 170 bytes an entry: 45 MB at the default 262,144 entries),
 // but ndproxyctl reads up to what the daemon can send, not less.
-inline constexpr std::size_t kMaxReplyBytes = kMaxEntriesCeiling * kMaxListEntryBytes + 4096;
+inline constexpr std::uint64_t kMaxReplyBytes =
+    std::uint64_t{kMaxEntriesCeiling} * kMaxListEntryBytes + 4096;
 
 enum class Command { list, stats, status, resync, announce };
 
@@ -110,10 +113,6 @@ ParsedRequest parse_request(std::string_view line);
 
 nlohmann::json error_reply(std::string_view message);
 
-// The reply line (without its newline) the server sends for one request line: the handler's
-// answer, an error for a line that is no request, or a refusal for a command `peer` may not
-// give (the handler is not called). Text echoed from the request that is not UTF-8 is
-// replaced, so no input makes it throw.
 // A reply too long to build at once, produced a slice at a time as the client's socket drains.
 class ReplySource {
 public:
@@ -131,6 +130,10 @@ struct Answer {
     std::unique_ptr<ReplySource> source;
 };
 
+// The reply line (without its newline) the server sends for one request line: the handler's
+// answer (or its source, for a long one, with `line` empty), an error for a line that is no
+// request, or a refusal for a command `peer` may not give (the handler is not called). Text
+// echoed from the request that is not UTF-8 is replaced, so no input makes it throw.
 using RequestHandler = std::function<Answer(const Request&)>;
 struct Reply {
     std::string line;      // empty when `source` writes the reply

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -15,8 +16,8 @@
 namespace ndproxy::ctl {
 
 // What the daemon can send at the largest --max-entries (control::kMaxReplyBytes), and no less:
-// a full list at the default 262,144 entries is about 50 MB.
-inline constexpr std::size_t kMaxReplyBytes = control::kMaxReplyBytes;
+// a full list at the default 262,144 entries is about 45 MB.
+inline constexpr std::uint64_t kMaxReplyBytes = control::kMaxReplyBytes;
 inline constexpr std::chrono::milliseconds kReplyTimeout{5000};
 
 // Anything that kept a command from getting its answer, worded for the operator, e.g.

@@ -96,7 +96,7 @@ class ListScaleTest(harness.NetnsCase):
         return listed
 
     def test_list_at_max_entries(self):
-        """A full table at the default --max-entries (262,144): the reply is about 50 MB, three
+        """A full table at the default --max-entries (262,144): the reply is about 45 MB, three
         times the cap ndproxyctl had."""
         d = self.daemon()
         self.fill(d, 262_144)
@@ -117,8 +117,8 @@ class ListScaleTest(harness.NetnsCase):
         harness.note(f"RSS {rss_before} KiB, with {STALLED_LISTERS} lists in flight "
                      f"{rss_during} KiB")
         if not harness.sanitized():
-            # A sorted copy of the addresses (1.6 MB) and a slice (1,024 entries, some 200 KB)
-            # each, far below one reply each (19 MB): the daemon does not build the list ahead
+            # A sorted copy of the addresses (1.6 MB) and a slice (1,024 entries, some 180 KB)
+            # each, far below one reply each (17 MB): the daemon does not build the list ahead
             # of the client's reading.
             self.assertLess(rss_during - rss_before, STALLED_LISTERS * 4096,
                             "the stalled lists cost more than their addresses and a slice each")

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -189,7 +190,8 @@ TEST(ListEntry, TheLongestEntryFitsTheBound) {
     entry.gone_since = now;  // "probing"
     EXPECT_LE(control::entry_json(entry, &link, now).dump().size() + 1,
               control::kMaxListEntryBytes);
-    static_assert(control::kMaxReplyBytes >= kMaxEntriesCeiling * control::kMaxListEntryBytes);
+    static_assert(control::kMaxReplyBytes >=
+                  std::uint64_t{kMaxEntriesCeiling} * control::kMaxListEntryBytes);
 }
 
 }  // namespace
