@@ -20,6 +20,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";
 inline constexpr const char* kDefaultControlSocket = "/run/ndproxyd/control.sock";
 // The system user the Debian package creates; its group owns the control socket.
 inline constexpr const char* kDefaultUser = "ndproxy";
+// The largest --max-entries (and other per-address counts) accepted.
+inline constexpr std::size_t kMaxEntriesCeiling = std::size_t{1} << 24;
 
 // Everything ndproxyd can be told, from the command line and the configuration file.
 struct Config {

@@ -13,7 +13,7 @@
 // A request line is at most kMaxRequestBytes (4,096) bytes before its newline; a longer one is
 // answered {"ok": false, "error": "request line too long"} and the connection closed.
 //
-// Reply:    {"ok": true, "list": [ENTRY...]}            for "list"
+// Reply:    {"ok": true, "list": [ENTRY...]}            for "list", in address order (below)
 //           {"ok": true, "stats": {COUNTERS}}           for "stats"
 //           {"ok": true, "status": {STATUS}}            for "status"
 //           {"ok": true}                                for "resync" and "announce"
@@ -53,20 +53,40 @@
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
 //            "responder_entries": N (answered by the responder), "kernel_ceiling": N}
+//
+// The "list" of a full table is one line of tens of MB, so the daemon writes it a slice at a
+// time as the client reads (ListReply, src/core/control_list.hpp): the loop stays free for
+// solicitations, and a lister holds a sorted copy of the addresses and one slice, not the
+// whole reply. The walk is in address order; an address held for the whole reply appears
+// exactly once, one added or withdrawn while it is written may or may not, and each entry is as
+// it was when its slice was written.
+// Its size is bounded (kMaxReplyBytes below), and that bound is what ndproxyctl reads up to.
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "ndproxy/config.hpp"
 #include "ndproxy/ipv6.hpp"
 
 namespace ndproxy::control {
 
 inline constexpr std::size_t kMaxRequestBytes = 4096;
+// The longest ENTRY, with the comma before it: the longest address, a 15-byte interface name of
+// \u-escaped bytes, an age with 17 significant digits and a conflict with both its times as
+// long come to about 410 bytes (tests/unit/control_list_test.cpp builds that entry).
+inline constexpr std::size_t kMaxListEntryBytes = 512;
+// The longest reply: a "list" of the most entries --max-entries can allow, about 8 GiB. A
+// real one is far shorter (about 170 bytes an entry: 45 MB at the default 262,144 entries),
+// but ndproxyctl reads up to what the daemon can send, not less.
+inline constexpr std::uint64_t kMaxReplyBytes =
+    std::uint64_t{kMaxEntriesCeiling} * kMaxListEntryBytes + 4096;
 
 enum class Command { list, stats, status, resync, announce };
 
@@ -98,14 +118,32 @@ ParsedRequest parse_request(std::string_view line);
 
 nlohmann::json error_reply(std::string_view message);
 
+// A reply too long to build at once, produced a slice at a time as the client's socket drains.
+class ReplySource {
+public:
+    virtual ~ReplySource() = default;
+    // Appends the next slice of the reply line to `out` (possibly nothing, while it prepares).
+    // Returns false once the line, with its newline, is complete.
+    virtual bool append_slice(std::string& out) = 0;
+};
+
+// The handler's answer: a whole reply object, or a source for a long one.
+struct Answer {
+    Answer(nlohmann::json reply) : reply(std::move(reply)) {}  // NOLINT: implicit by design
+    Answer(std::unique_ptr<ReplySource> source) : source(std::move(source)) {}  // NOLINT
+    nlohmann::json reply;
+    std::unique_ptr<ReplySource> source;
+};
+
 // The reply line (without its newline) the server sends for one request line: the handler's
-// answer, an error for a line that is no request, or a refusal for a command `peer` may not
-// give (the handler is not called). Text echoed from the request that is not UTF-8 is
-// replaced, so no input makes it throw.
-using RequestHandler = std::function<nlohmann::json(const Request&)>;
+// answer (or its source, for a long one, with `line` empty), an error for a line that is no
+// request, or a refusal for a command `peer` may not give (the handler is not called). Text
+// echoed from the request that is not UTF-8 is replaced, so no input makes it throw.
+using RequestHandler = std::function<Answer(const Request&)>;
 struct Reply {
-    std::string line;
+    std::string line;      // empty when `source` writes the reply
     bool refused = false;  // a command that changes state, from a peer that may not
+    std::unique_ptr<ReplySource> source = nullptr;
 };
 Reply reply_line(std::string_view line, const RequestHandler& handler, const Peer& peer);
 

@@ -203,10 +203,10 @@ Config build_config(const Settings& settings, const std::string& config_path) {
     }
     // The upper limits only catch typos (an extra digit or two); none is a real capacity.
     if (const Setting* setting = single("max-entries")) {
-        config.max_entries = parse_unsigned(*setting, 1, 1u << 24);
+        config.max_entries = parse_unsigned(*setting, 1, kMaxEntriesCeiling);
     }
     if (const Setting* setting = single("kernel-entries")) {
-        config.kernel_entries = parse_unsigned(*setting, 0, 1u << 24);
+        config.kernel_entries = parse_unsigned(*setting, 0, kMaxEntriesCeiling);
     }
     if (const Setting* setting = single("max-verifications")) {
         config.max_verifications = parse_unsigned(*setting, 1, 1u << 16);
@@ -226,7 +226,7 @@ Config build_config(const Settings& settings, const std::string& config_path) {
         config.max_control_clients = parse_unsigned(*setting, 1, 512);
     }
     if (const Setting* setting = single("max-addresses-per-mac")) {
-        config.max_addresses_per_mac = parse_unsigned(*setting, 1, 1u << 24);
+        config.max_addresses_per_mac = parse_unsigned(*setting, 1, kMaxEntriesCeiling);
     }
     if (const Setting* setting = single("new-addresses-per-minute")) {
         config.new_addresses_per_minute =

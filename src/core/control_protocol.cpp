@@ -79,7 +79,11 @@ Reply reply_line(std::string_view line, const RequestHandler& handler, const Pee
                     to_string(parsed.request->command)))),
                 true};
     }
-    return {dump(handler(*parsed.request))};
+    Answer answer = handler(*parsed.request);
+    if (answer.source) {
+        return {{}, false, std::move(answer.source)};
+    }
+    return {dump(answer.reply)};
 }
 
 }  // namespace ndproxy::control

@@ -15,61 +15,7 @@ nlohmann::json link_json(const TrackedLink& link) {
     return json;
 }
 
-std::string_view entry_state(const MirrorEntry& entry) {
-    if (entry.gone_since) {
-        return "probing";
-    }
-    if (entry.nud_state == nud::none) {
-        // No kernel neighbour entry; "confirmed" when the VM answered our solicitation.
-        return entry.answered ? "confirmed" : "unknown";
-    }
-    return nud_state_name(entry.nud_state);
-}
-
-// Another host claims the address while its VM answers here (README "Address conflicts").
-nlohmann::json conflict_json(const MirrorEntry& entry, TimePoint now) {
-    const ClaimState& claim = entry.claim;
-    if (!claim.in_conflict) {
-        return nullptr;
-    }
-    return {
-        {"claimed_by",
-         claim.claimant ? nlohmann::json(claim.claimant->to_string()) : nlohmann::json(nullptr)},
-        {"last_claim", seconds(now - claim.last_claim)},
-        {"last_defence", claim.last_defence == TimePoint::min()
-                             ? nlohmann::json(nullptr)
-                             : nlohmann::json(seconds(now - claim.last_defence))},
-    };
-}
-
 }  // namespace
-
-nlohmann::json list_payload(const MirrorService& service, TimePoint now) {
-    std::vector<const MirrorEntry*> entries;
-    entries.reserve(service.policy().entries().size());
-    for (const auto& [address, entry] : service.policy().entries()) {
-        entries.push_back(&entry);
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->address < b->address; });
-    nlohmann::json list = nlohmann::json::array();
-    for (const MirrorEntry* entry : entries) {
-        const TrackedLink* link = service.links().internal_by_index(entry->ifindex);
-        list.push_back({
-            {"address", entry->address.to_string()},
-            {"interface", link ? nlohmann::json(link->name) : nlohmann::json(nullptr)},
-            {"lladdr",
-             entry->lladdr ? nlohmann::json(entry->lladdr->to_string()) : nlohmann::json(nullptr)},
-            {"state", entry_state(*entry)},
-            {"origin", to_string(entry->origin)},
-            {"kernel", entry->in_kernel},
-            {"path", to_string(entry->path)},
-            {"age", seconds(now - entry->first_seen)},
-            {"conflict", conflict_json(*entry, now)},
-        });
-    }
-    return list;
-}
 
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder) {
     const MirrorCounters& mirror = service.policy().counters();

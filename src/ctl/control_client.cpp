@@ -22,7 +22,8 @@ std::string error_text(int error) {
     return std::system_category().message(error);
 }
 
-// One request/reply exchange; every step shares the same deadline.
+// One request/reply exchange: connecting and sending share one deadline, and the reply must not
+// pause longer than the timeout.
 class Exchange {
 public:
     Exchange(std::string path, std::chrono::milliseconds timeout)
@@ -84,6 +85,7 @@ public:
         for (;;) {
             const ssize_t got = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
             if (got > 0) {
+                deadline_ = Clock::now() + timeout_;  // a long list: a pause is what times out
                 const std::string_view received(buffer, static_cast<std::size_t>(got));
                 const std::size_t newline = received.find('\n');
                 line.append(received.substr(0, newline));
@@ -149,7 +151,7 @@ private:
 }  // namespace
 
 nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view command) {
-    const auto reply = nlohmann::json::parse(reply_line, nullptr, /*allow_exceptions=*/false);
+    auto reply = nlohmann::json::parse(reply_line, nullptr, /*allow_exceptions=*/false);
     if (reply.is_discarded() || !reply.is_object()) {
         throw ControlError("ndproxyd sent a reply that is not a JSON object");
     }
@@ -173,7 +175,7 @@ nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view co
         throw ControlError(fmt::format("ndproxyd sent a reply without a \"{}\" {}", command,
                                        wants_array ? "array" : "object"));
     }
-    return *payload;
+    return std::move(*payload);  // not a copy: a list can be 100,000 objects
 }
 
 namespace {

@@ -6,14 +6,18 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "ndproxy/control_protocol.hpp"
+
 namespace ndproxy::ctl {
 
-// A full "list" of a large host is a few MB; anything far beyond that is not a reply.
-inline constexpr std::size_t kMaxReplyBytes = std::size_t{16} << 20;
+// What the daemon can send at the largest --max-entries (control::kMaxReplyBytes), and no less:
+// a full list at the default 262,144 entries is about 45 MB.
+inline constexpr std::uint64_t kMaxReplyBytes = control::kMaxReplyBytes;
 inline constexpr std::chrono::milliseconds kReplyTimeout{5000};
 
 // Anything that kept a command from getting its answer, worded for the operator, e.g.
@@ -25,7 +29,9 @@ public:
 };
 
 // Sends {"command": COMMAND} and returns the reply's payload: the "list" array, the "stats" or
-// "status" object, or null for "resync". The whole exchange must finish within `timeout`.
+// "status" object, or null for "resync". Connecting and sending must finish within `timeout`,
+// and the reply must start and go on arriving without a pause that long: a list of any size
+// completes, a daemon that stops answering does not hold the client.
 nlohmann::json send_command(const std::string& socket_path, std::string_view command,
                             std::chrono::milliseconds timeout = kReplyTimeout);
 

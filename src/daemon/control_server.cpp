@@ -117,7 +117,7 @@ void ControlServer::accept_clients() {
             continue;  // closed on scope exit
         }
         const int key = fd.get();
-        clients_.emplace(key, Client{std::move(fd), peer_of(key), {}, {}});
+        clients_.emplace(key, Client{std::move(fd), peer_of(key), {}, {}, nullptr});
         loop_.add(key, EPOLLIN,
                   [this, key](std::uint32_t events) { on_client_event(key, events); });
     }
@@ -138,11 +138,11 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
             close_client(fd);
             return;
         }
-        if (!client.output.empty()) {
-            return;
+        if (client.replying()) {
+            return;  // EPOLLOUT is level-triggered: the next slice at the next wake-up
         }
         serve_lines(client);  // requests that arrived while the reply was pending
-        if (clients_.contains(fd) && client.output.empty()) {
+        if (clients_.contains(fd) && !client.replying()) {
             loop_.modify(fd, EPOLLIN);
         }
         return;
@@ -162,7 +162,7 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
 
 void ControlServer::serve_lines(Client& client) {
     const int fd = client.fd.get();
-    while (client.output.empty()) {
+    while (!client.replying()) {
         const auto newline = client.input.find('\n');
         // Exactly kMaxRequestBytes before the newline, wherever the reads happened to split it.
         const std::size_t line_bytes = newline == std::string::npos ? client.input.size() : newline;
@@ -180,13 +180,16 @@ void ControlServer::serve_lines(Client& client) {
         client.input.erase(0, newline + 1);
         control::Reply reply = control::reply_line(line, handler_, client.peer);
         refused_requests_ += reply.refused ? 1 : 0;
-        client.output = std::move(reply.line);
-        client.output.push_back('\n');
+        client.source = std::move(reply.source);
+        if (!client.source) {
+            client.output = std::move(reply.line);
+            client.output.push_back('\n');
+        }
         if (!flush(client)) {
             close_client(fd);
             return;
         }
-        if (!client.output.empty()) {
+        if (client.replying()) {
             loop_.modify(fd, EPOLLOUT);
             return;
         }
@@ -194,6 +197,10 @@ void ControlServer::serve_lines(Client& client) {
 }
 
 bool ControlServer::flush(Client& client) {
+    // One slice per call: the loop gets back to the packets between two slices.
+    if (client.output.empty() && client.source && !client.source->append_slice(client.output)) {
+        client.source.reset();
+    }
     while (!client.output.empty()) {
         const ssize_t sent =
             ::send(client.fd.get(), client.output.data(), client.output.size(), MSG_NOSIGNAL);

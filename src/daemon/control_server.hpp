@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -15,10 +16,12 @@ namespace ndproxy {
 
 // Serves the control protocol (include/ndproxy/control_protocol.hpp) on a Unix stream socket.
 // Each client gets at most one reply in flight: while a reply is being written its input is not
-// read, so a client that never reads costs one reply's worth of memory, and no more.
+// read. A long reply (the list) comes from a ReplySource one slice per wake-up of the loop, and
+// only once the previous slice is in the socket: a client that never reads costs its source
+// (the list's sorted addresses) and one slice, and blocks nobody.
 class ControlServer {
 public:
-    using RequestHandler = std::function<nlohmann::json(const control::Request&)>;
+    using RequestHandler = control::RequestHandler;
 
     // Binds `path` (mode 0660), creating its directory if needed. Throws std::system_error.
     ControlServer(EventLoop& loop, std::string path, std::size_t max_clients,
@@ -39,7 +42,9 @@ private:
         UniqueFd fd;
         control::Peer peer;
         std::string input;
-        std::string output;
+        std::string output;                            // written, not yet in the socket
+        std::unique_ptr<control::ReplySource> source;  // the rest of a long reply
+        [[nodiscard]] bool replying() const { return !output.empty() || source != nullptr; }
     };
     void accept_clients();
     void on_client_event(int fd, std::uint32_t events);

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <memory>
 
+#include "core/control_list.hpp"
 #include "core/control_replies.hpp"
 #include "core/daemon_settings.hpp"
 #include "kernel/sysctl.hpp"
@@ -86,7 +88,13 @@ Daemon::Daemon(CommandLine startup)
         });
     }
     control_.emplace(loop_, config_.control_socket, config_.max_control_clients,
-                     [this](const control::Request& request) { return answer(request); });
+                     [this](const control::Request& request) -> control::Answer {
+                         if (request.command == control::Command::list) {
+                             return control::Answer(std::make_unique<control::ListReply>(
+                                 service_, [] { return Clock::now(); }));
+                         }
+                         return answer(request);
+                     });
 }
 
 int Daemon::run() {
@@ -183,7 +191,7 @@ nlohmann::json Daemon::answer(const control::Request& request) {
     const TimePoint now = Clock::now();
     switch (request.command) {
         case control::Command::list:
-            return {{"ok", true}, {"list", control::list_payload(service_, now)}};
+            break;  // a ListReply, written a slice at a time (constructor)
         case control::Command::stats: {
             nlohmann::json stats = control::stats_payload(service_, responder_);
             stats["control_clients_rejected"] = control_->rejected_clients();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "ndproxy/unique_fd.hpp"
@@ -123,6 +124,39 @@ TEST_F(ControlClientTest, SilentDaemonTimesOut) {
     EXPECT_EQ(error_of([&] { send_command(socket_, "status", 200ms); }),
               "ndproxyd at " + socket_ + " did not answer within 0.2 s");
     EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+// A list longer than the old 16 MiB cap, and longer in coming than the timeout: the client
+// reads it whole as long as the daemon does not pause for the timeout.
+TEST_F(ControlClientTest, ALongListArrivingInPiecesIsReadWhole) {
+    constexpr int kPieces = 10;
+    constexpr std::size_t kEntriesPerPiece = 2'000;  // 2 MB a piece, 20 MB in all
+    const std::string entry =
+        R"({"address":"2001:db8::1","padding":")" + std::string(1000, 'x') + "\"}";
+    FakeDaemon daemon(socket_, [&](int fd, const std::string&) {
+        std::string piece;
+        for (int i = 0; i < kPieces; ++i) {
+            piece = i == 0 ? R"({"ok":true,"list":[)" : ",";
+            for (std::size_t j = 0; j < kEntriesPerPiece; ++j) {
+                piece += j == 0 ? entry : "," + entry;
+            }
+            if (i == kPieces - 1) {
+                piece += "]}\n";
+            }
+            for (std::string_view rest = piece; !rest.empty();) {
+                const ssize_t sent = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+                if (sent <= 0) {
+                    return;
+                }
+                rest.remove_prefix(static_cast<std::size_t>(sent));
+            }
+            std::this_thread::sleep_for(60ms);  // 0.6 s in all, pauses far below the timeout
+        }
+    });
+    const json list = send_command(socket_, "list", 300ms);
+    ASSERT_TRUE(list.is_array());
+    EXPECT_EQ(list.size(), kPieces * kEntriesPerPiece);
+    static_assert(kMaxReplyBytes > std::size_t{16} << 20);
 }
 
 TEST_F(ControlClientTest, ClosedWithoutReply) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -253,6 +254,62 @@ TEST_F(ControlServerTest, ClientsBeyondTheLimitAreToldAndCounted) {
     EXPECT_EQ(server_->client_count(), 3u);
     EXPECT_EQ(server_->rejected_clients(), 2u);
     EXPECT_EQ(ctl_error("stats"), "ndproxyd: too many control clients");
+}
+
+// A long reply (the list of a full table) is written a slice at a time: a lister that does not
+// read holds what its socket takes and one slice, not the whole reply, and everyone else is
+// served meanwhile.
+class SlicedReply final : public control::ReplySource {
+public:
+    SlicedReply(int& made, int total) : made_(made), total_(total) {}
+    bool append_slice(std::string& out) override {
+        ++made_;
+        out.append(kSliceBytes, 'x');
+        if (made_ < total_) {
+            return true;
+        }
+        out += '\n';
+        return false;
+    }
+    static constexpr std::size_t kSliceBytes = 64 * 1024;
+
+private:
+    int& made_;
+    int total_;
+};
+
+TEST_F(ControlServerTest, ALongReplyIsWrittenASliceAtATimeAsTheClientReads) {
+    constexpr int kSlices = 500;  // 32 MiB
+    int made = 0;
+    server_.emplace(loop_, path_, 4, [&](const control::Request& request) -> control::Answer {
+        if (request.command == control::Command::list) {
+            return std::unique_ptr<control::ReplySource>(new SlicedReply(made, kSlices));
+        }
+        return json{{"ok", true}, {"stats", json::object()}};
+    });
+    UniqueFd lister = connect_client();
+    ASSERT_EQ(send_some(lister.get(), "{\"command\":\"list\"}\n"), 19u);
+    settle();
+    EXPECT_GT(made, 0);
+    EXPECT_LT(made, 20) << "slices made ahead of a client that does not read";
+    EXPECT_EQ(serve_one_request()["ok"], true);
+    std::size_t total = 0;
+    bool complete = false;
+    for (int round = 0; round < 100000 && !complete; ++round) {
+        const auto [text, closed] = received(lister.get());
+        ASSERT_FALSE(closed);
+        total += text.size();
+        complete = !text.empty() && text.back() == '\n';
+        EXPECT_EQ(text.find('\n'), complete ? text.size() - 1 : std::string::npos);
+        loop_.run_once(0);
+    }
+    EXPECT_TRUE(complete);
+    EXPECT_EQ(made, kSlices);
+    EXPECT_EQ(total, kSlices * SlicedReply::kSliceBytes + 1);
+    // The connection serves the next request as before.
+    ASSERT_EQ(send_some(lister.get(), "{\"command\":\"stats\"}\n"), 20u);
+    settle();
+    EXPECT_EQ(replies(received(lister.get()).first).size(), 1u);
 }
 
 }  // namespace
