@@ -119,7 +119,8 @@ TEST_F(ListReplyTest, SlicesMakeOneReplyLineInAddressOrder) {
                            {"lladdr", "02:01:00:00:00:00"},
                            {"state", "reachable"},
                            {"origin", "mirror"},
-                           {"age", 5.0}}));
+                           {"age", 5.0},
+                           {"conflict", nullptr}}));
 }
 
 TEST_F(ListReplyTest, EntriesWithdrawnWhileTheListIsWrittenAreLeftOut) {
