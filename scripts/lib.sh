@@ -13,6 +13,8 @@ NDPROXY_PACKAGES=(
     clang libclang-rt-dev clang-format
     dpkg-dev lintian man-db systemd
     iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq procps
+    # README "Security": its nftables bridge example runs in tests/netns/test_security_example.py.
+    nftables
     # The Pacemaker resource agent's test (tests/netns/test_ocf.py): ocf-shellfuncs and
     # ocf-tester, and xmllint, which ocf-tester needs and resource-agents only recommends.
     resource-agents libxml2-utils
