@@ -196,6 +196,17 @@ TEST_F(MirrorConflictTest, AClaimOnAVmAlreadyMissingIsNoConflict) {
     EXPECT_EQ(policy.counters().address_conflicts, 0u);
 }
 
+TEST_F(MirrorConflictTest, AClaimHeardBeforeTheKernelDropsTheEntryIsNoConflictEither) {
+    // The same migration there and back, but the other host's announcement arrives before the
+    // kernel's deletion: the VM's fresh entry is a return all the same.
+    EXPECT_EQ(addresses_of<action::Probe>(claim(t0)), std::vector{kVm});
+    policy.on_neighbour({kBr0, kVm, std::nullopt, nud::none, true}, t0 + 50ms);
+    const Actions back = policy.on_neighbour({kBr0, kVm, kVmMac, nud::stale, false}, t0 + 1s);
+    EXPECT_EQ(count<action::Conflict>(back), 0u);
+    EXPECT_EQ(addresses_of<action::Announce>(back), std::vector{kVm});
+    EXPECT_FALSE(entry().gone_since);
+}
+
 TEST_F(MirrorConflictTest, ClaimsOnAddressesNotProxiedHereAreIgnored) {
     EXPECT_TRUE(
         policy.on_claimed_elsewhere(*Ipv6Address::parse("2001:db8:1::99"), kOtherHost, t0).empty());
