@@ -21,7 +21,7 @@
 
 #include <fmt/format.h>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "ndproxy/config.hpp"
+#include "core/config.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "core/config_values.hpp"
-#include "ndproxy/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy {
 namespace {

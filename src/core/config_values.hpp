@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ndproxy/config.hpp"
-#include "ndproxy/ipv6.hpp"
+#include "core/config.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy::config_values {
 

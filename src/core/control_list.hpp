@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/control_protocol.hpp"
 #include "core/mirror_service.hpp"
-#include "ndproxy/control_protocol.hpp"
 
 namespace ndproxy::control {
 

@@ -1,4 +1,4 @@
-#include "ndproxy/control_protocol.hpp"
+#include "core/control_protocol.hpp"
 
 #include <fmt/format.h>
 

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config.hpp"
 #include "core/mirror_service.hpp"
 #include "core/responder_service.hpp"
-#include "ndproxy/config.hpp"
 
 namespace ndproxy::control {
 

@@ -1,4 +1,4 @@
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 #include <arpa/inet.h>
 

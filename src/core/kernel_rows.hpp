@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "ndproxy/kernel_events.hpp"
+#include "core/kernel_events.hpp"
 
 namespace ndproxy {
 

@@ -1,4 +1,4 @@
-#include "ndproxy/link_tracker.hpp"
+#include "core/link_tracker.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "ndproxy/mac_quota.hpp"
+#include "core/mac_quota.hpp"
 
 #include <algorithm>
 

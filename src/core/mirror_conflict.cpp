@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "ndproxy/mirror_policy.hpp"
+#include "core/mirror_policy.hpp"
 
 namespace ndproxy {
 

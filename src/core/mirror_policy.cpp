@@ -1,4 +1,4 @@
-#include "ndproxy/mirror_policy.hpp"
+#include "core/mirror_policy.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "ndproxy/mirror_policy.hpp"
+#include "core/mirror_policy.hpp"
 
 // The mark-and-sweep half of the mirror (DESIGN "Mirror" 1, 3 and 6): bringing what the policy
 // holds in line with complete views of the kernel, and with new settings.

@@ -6,8 +6,7 @@
 #include <utility>
 
 #include "core/kernel_rows.hpp"
-#include "ndproxy/log.hpp"
-#include "packet/ndp_codec.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 
@@ -23,7 +22,7 @@ MirrorService::MirrorService(ServiceSettings settings, KernelPort& kernel, Packe
 void MirrorService::full_resync(TimePoint now) {
     ++counters_.resyncs;
     const LinkTracker::Change change =
-        links_.rebuild(only<LinkUpdate>(kernel_.dump(netlink::DumpKind::links)));
+        links_.rebuild(only<LinkUpdate>(kernel_.dump(KernelTable::links)));
     for (const int ifindex : change.internal_gone) {
         execute(policy_.on_interface_gone(ifindex, now));
     }
@@ -44,13 +43,12 @@ void MirrorService::full_resync(TimePoint now) {
 
     KernelSnapshot snapshot;
     addresses_.clear();
-    for (const AddressUpdate& address :
-         only<AddressUpdate>(kernel_.dump(netlink::DumpKind::addresses))) {
+    for (const AddressUpdate& address : only<AddressUpdate>(kernel_.dump(KernelTable::addresses))) {
         note_address(address);
         snapshot.own_addresses.push_back(address.address);
     }
     for (NeighbourUpdate& neighbour :
-         only<NeighbourUpdate>(kernel_.dump(netlink::DumpKind::neighbours))) {
+         only<NeighbourUpdate>(kernel_.dump(KernelTable::neighbours))) {
         if (links_.is_internal(neighbour.ifindex)) {
             snapshot.neighbours.push_back(std::move(neighbour));
         }
@@ -202,9 +200,9 @@ void MirrorService::execute(const Actions& actions) {
     std::vector<KernelPort::ProxyWrite> writes;
     for (const Action& action : actions) {
         if (const auto* install = std::get_if<action::Install>(&action)) {
-            writes.push_back({netlink::ProxyOp::add, install->address, settings_.router});
+            writes.push_back({ProxyOp::add, install->address, settings_.router});
         } else if (const auto* withdraw = std::get_if<action::Withdraw>(&action)) {
-            writes.push_back({netlink::ProxyOp::remove, withdraw->address});
+            writes.push_back({ProxyOp::remove, withdraw->address});
         }
     }
     // Kernel entries first: an announcement must not point the router at a host that does not
@@ -326,8 +324,8 @@ void MirrorService::send_probe(const action::Probe& probe) {
             continue;
         }
         // RFC 4861 §7.2.2: to the target's solicited-node group, with our link-layer address.
-        const auto message = ndp::build_solicitation(probe.address, link.lladdr);
-        if (packets_.send(link.ifindex, probe.address.solicited_node(), message)) {
+        if (packets_.send_solicitation(link.ifindex, probe.address.solicited_node(), probe.address,
+                                       link.lladdr)) {
             ++counters_.probes_sent;
         } else {
             ++counters_.send_errors;
@@ -342,9 +340,8 @@ void MirrorService::send_announcement(const Ipv6Address& address) {
     }
     // RFC 4861 §7.2.6: unsolicited, to all-nodes, S clear; O set so that caches holding another
     // host's MAC for this address (a VM that migrated here) switch to ours.
-    const ndp::AdvertisementFlags flags{settings_.router, false, true};
-    const auto message = ndp::build_advertisement(address, flags, external.lladdr);
-    if (packets_.send(external.ifindex, kAllNodes, message)) {
+    const ndp::Advertisement advert{address, {settings_.router, false, true}, external.lladdr};
+    if (packets_.send_advertisement(external.ifindex, kAllNodes, advert)) {
         ++counters_.announcements_sent;
     } else {
         ++counters_.send_errors;

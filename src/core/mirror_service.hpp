@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "kernel/kernel_port.hpp"
-#include "ndproxy/link_tracker.hpp"
-#include "ndproxy/mirror_policy.hpp"
-#include "packet/packet_port.hpp"
+#include "core/kernel_port.hpp"
+#include "core/link_tracker.hpp"
+#include "core/mirror_policy.hpp"
+#include "core/packet_port.hpp"
 
 namespace ndproxy {
 

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "core/kernel_rows.hpp"
+#include "core/log.hpp"
 #include "core/mirror_service.hpp"
-#include "ndproxy/log.hpp"
 
 namespace ndproxy {
 namespace {
@@ -24,7 +24,7 @@ ProxyTable MirrorService::read_proxy_table() {
     if (external == 0) {
         return table;
     }
-    for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(netlink::DumpKind::proxies))) {
+    for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(KernelTable::proxies))) {
         if (entry.ifindex != external) {
             continue;
         }
@@ -43,7 +43,7 @@ void MirrorService::rewrite_router_flags() {
     for (const Ipv6Address& address : std::exchange(wrong_router_flag_, {})) {
         const auto found = policy_.entries().find(address);
         if (found != policy_.entries().end() && found->second.in_kernel) {
-            writes.push_back({netlink::ProxyOp::add, address, settings_.router});
+            writes.push_back({ProxyOp::add, address, settings_.router});
         }
     }
     const TrackedLink& external = links_.external();
@@ -67,15 +67,14 @@ void MirrorService::write_proxies(const std::vector<KernelPort::ProxyWrite>& wri
     const TrackedLink& external = links_.external();
     for (const auto& write : writes) {
         log::info("{}{} proxy entry {} on {}", settings_.dry_run ? "dry run: would " : "",
-                  write.op == netlink::ProxyOp::add ? "add" : "withdraw", write.address,
-                  external.name);
+                  write.op == ProxyOp::add ? "add" : "withdraw", write.address, external.name);
     }
     if (settings_.dry_run) {
         return;
     }
     if (!external.present()) {
         for (const auto& write : writes) {
-            if (write.op == netlink::ProxyOp::add) {
+            if (write.op == ProxyOp::add) {
                 policy_.on_install_failed(write.address);
             }
         }
@@ -95,7 +94,7 @@ std::vector<KernelPort::ProxyWrite> MirrorService::only_ours(
     std::unordered_map<Ipv6Address, std::uint8_t> table;
     const bool dumped = writes.size() > kQueriesPerWrite;
     if (dumped) {
-        for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(netlink::DumpKind::proxies))) {
+        for (const ProxyEntry& entry : only<ProxyEntry>(kernel_.dump(KernelTable::proxies))) {
             if (entry.ifindex == external.ifindex) {
                 table.emplace(entry.address, entry.protocol);
             }
@@ -115,14 +114,13 @@ std::vector<KernelPort::ProxyWrite> MirrorService::only_ours(
         if (protocol && *protocol != kOwnProtocol) {
             log::info("left alone: the proxy entry for {} on {} is the administrator's",
                       write.address, external.name);
-            if (write.op == netlink::ProxyOp::add) {
+            if (write.op == ProxyOp::add) {
                 policy_.on_foreign_proxy(write.address);
             }
             continue;
         }
         // Nothing to remove, or already ours: no write needed.
-        if ((write.op == netlink::ProxyOp::remove && !protocol) ||
-            (write.op == netlink::ProxyOp::add && protocol)) {
+        if ((write.op == ProxyOp::remove && !protocol) || (write.op == ProxyOp::add && protocol)) {
             continue;
         }
         checked.push_back(write);
@@ -135,14 +133,14 @@ void MirrorService::report_write_errors(const TrackedLink& external,
                                         const std::vector<int>& results) {
     for (std::size_t i = 0; i < writes.size(); ++i) {
         const int error = results[i];
-        if (error == 0 || (writes[i].op == netlink::ProxyOp::remove && error == ENOENT)) {
+        if (error == 0 || (writes[i].op == ProxyOp::remove && error == ENOENT)) {
             continue;
         }
         ++counters_.kernel_errors;
         log::warn("cannot {} proxy entry {} on {}: {}",
-                  writes[i].op == netlink::ProxyOp::add ? "add" : "withdraw", writes[i].address,
+                  writes[i].op == ProxyOp::add ? "add" : "withdraw", writes[i].address,
                   external.name, std::strerror(error));
-        if (writes[i].op == netlink::ProxyOp::add) {
+        if (writes[i].op == ProxyOp::add) {
             policy_.on_install_failed(writes[i].address);
         }
     }

@@ -1,7 +1,6 @@
 #include "core/responder_service.hpp"
 
-#include "ndproxy/log.hpp"
-#include "packet/ndp_codec.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 
@@ -18,10 +17,8 @@ void ResponderService::reconfigure(ResponderServiceSettings settings) {
 }
 
 void ResponderService::on_frames_readable(TimePoint now) {
-    const bool drained =
-        packets_.read_frames([&](std::span<const std::uint8_t> frame, ndp::Delivery delivery) {
-            handle_frame(frame, delivery, now);
-        });
+    const bool drained = packets_.read_solicitations(
+        [&](const ndp::SolicitationOrDrop& parsed) { handle_solicitation(parsed, now); });
     if (!drained) {
         ++stats_.backlogs;
         policy_.on_backlog(now);
@@ -29,10 +26,8 @@ void ResponderService::on_frames_readable(TimePoint now) {
     stats_.socket_drops += packets_.take_frame_drops();
 }
 
-void ResponderService::handle_frame(std::span<const std::uint8_t> frame, ndp::Delivery delivery,
-                                    TimePoint now) {
+void ResponderService::handle_solicitation(const ndp::SolicitationOrDrop& parsed, TimePoint now) {
     ++stats_.ns_received;
-    const ndp::SolicitationOrDrop parsed = ndp::parse_solicitation_frame(frame, delivery);
     if (const auto* reason = std::get_if<ndp::DropReason>(&parsed)) {
         ++stats_.invalid[static_cast<std::size_t>(*reason)];
         return;
@@ -81,8 +76,8 @@ void ResponderService::answer(const respond::Answer& reply) {
     // RFC 4861 §7.2.4 and RFC 4389 (proxies): S set for a solicited answer, O clear so that a
     // real owner of the address would win, and our link-layer address as the target's.
     // A DAD probe is answered to all-nodes with S clear.
-    const ndp::AdvertisementFlags flags{settings_.router, !reply.dad, false};
-    const auto icmp = ndp::build_advertisement(reply.target, flags, external.lladdr);
+    const ndp::Advertisement advert{
+        reply.target, {settings_.router, !reply.dad, false}, external.lladdr};
     // RFC 4861 §7.2.4: the source is an address of the sending interface; some layer-2
     // filters and clients accept only the target itself (--answer-source target).
     Ipv6Address source = reply.target;
@@ -95,9 +90,8 @@ void ResponderService::answer(const respond::Answer& reply) {
     // A whole frame to the asker's MAC: sending through the IP stack would make the kernel
     // resolve every asker first, and a flood of forged sources would fill its neighbour table
     // (RFC 6583 §6).
-    const auto frame =
-        ndp::build_icmpv6_frame(*external.lladdr, ether_destination, source, destination, icmp);
-    if (packets_.send_frame(external.ifindex, frame)) {
+    const ndp::AnswerFrame frame{*external.lladdr, ether_destination, source, destination, advert};
+    if (packets_.send_answer(external.ifindex, frame)) {
         ++stats_.ns_answered;
     } else {
         ++stats_.send_errors;

@@ -5,11 +5,11 @@
 #include <span>
 #include <unordered_map>
 
+#include "core/config.hpp"
 #include "core/mirror_service.hpp"
-#include "ndproxy/config.hpp"
-#include "ndproxy/responder_policy.hpp"
-#include "packet/frame_codec.hpp"
-#include "packet/packet_port.hpp"
+#include "core/ndp_types.hpp"
+#include "core/packet_port.hpp"
+#include "core/responder_policy.hpp"
 
 namespace ndproxy {
 
@@ -30,14 +30,14 @@ struct ResponderStats {
     std::array<std::uint64_t, kOutcomeCount> outcomes{};         // by Outcome
 };
 
-// Connects the responder policy to the external link: parses the solicitations the packet port
+// Connects the responder policy to the external link: counts the solicitations the packet port
 // hands over, answers with whole frames, and verifies unknown targets through the mirror.
 class ResponderService {
 public:
     ResponderService(ResponderServiceSettings settings, MirrorService& mirror, PacketPort& packets);
 
     void on_frames_readable(TimePoint now);
-    void handle_frame(std::span<const std::uint8_t> frame, ndp::Delivery delivery, TimePoint now);
+    void handle_solicitation(const ndp::SolicitationOrDrop& parsed, TimePoint now);
     // Call before the mirror sees the same advertisement, so that a verification is credited.
     void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
     void on_timer(TimePoint now);

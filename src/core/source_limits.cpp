@@ -1,4 +1,4 @@
-#include "ndproxy/source_limits.hpp"
+#include "core/source_limits.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "ndproxy/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy::ctl {
 namespace {

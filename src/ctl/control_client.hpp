@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "ndproxy/control_protocol.hpp"
+#include "core/control_protocol.hpp"
 
 namespace ndproxy::ctl {
 

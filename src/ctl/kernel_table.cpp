@@ -17,6 +17,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <variant>
+
+#include "codec/netlink_codec.hpp"
 
 namespace ndproxy::ctl {
 namespace {
@@ -31,13 +34,9 @@ struct CacheFree {
 struct MsgFree {
     void operator()(nl_msg* msg) const { nlmsg_free(msg); }
 };
-struct NeighPut {
-    void operator()(rtnl_neigh* neigh) const { rtnl_neigh_put(neigh); }
-};
 using Socket = std::unique_ptr<nl_sock, SocketFree>;
 using Cache = std::unique_ptr<nl_cache, CacheFree>;
 using Msg = std::unique_ptr<nl_msg, MsgFree>;
-using Neigh = std::unique_ptr<rtnl_neigh, NeighPut>;
 
 [[noreturn]] void fail(std::string_view what, int error) {
     throw KernelTableError(
@@ -46,58 +45,39 @@ using Neigh = std::unique_ptr<rtnl_neigh, NeighPut>;
 
 struct DumpState {
     nl_cache* links = nullptr;
-    std::vector<KernelProxyEntry> entries;
-    int error = 0;  // a libnl error code from the callback; stops the dump
+    std::vector<KernelRow> rows;
 };
 
-// One RTM_NEWNEIGH of the dump. libnl turns it into an rtnl_neigh, but libnl 3.7 (Debian 12)
-// neither parses nor exposes NDA_PROTOCOL (added in Linux 5.2), so the tag is read from the same
-// message with nlmsg_parse.
+// One message of the dump. libnl receives it and checks its sequence number; the daemon's codec
+// reads it, so that both programs accept exactly the same rows (libnl 3.7, in Debian 12, does
+// not even parse NDA_PROTOCOL, which Linux 5.2 added).
 int on_neighbour(nl_msg* msg, void* arg) {
     auto& state = *static_cast<DumpState*>(arg);
-    nlmsghdr* header = nlmsg_hdr(msg);
-    if (header->nlmsg_type != RTM_NEWNEIGH) {
-        return NL_SKIP;
-    }
-    rtnl_neigh* parsed = nullptr;
-    if (const int error = rtnl_neigh_parse(header, &parsed); error < 0) {
-        state.error = error;
-        return NL_STOP;
-    }
-    const Neigh neigh(parsed);
-    nl_addr* dst = rtnl_neigh_get_dst(neigh.get());
-    // The kernel answers a proxy dump with proxy entries only; the checks keep it that way
-    // should an old kernel ignore the request's NTF_PROXY and send the neighbour table.
-    if (rtnl_neigh_get_family(neigh.get()) != AF_INET6 ||
-        (rtnl_neigh_get_flags(neigh.get()) & NTF_PROXY) == 0 || dst == nullptr ||
-        nl_addr_get_len(dst) != 16) {
+    const nlmsghdr* header = nlmsg_hdr(msg);
+    const auto entry =
+        proxy_row({reinterpret_cast<const std::uint8_t*>(header), header->nlmsg_len});
+    if (!entry) {
         return NL_OK;
     }
-    std::array<nlattr*, NDA_MAX + 1> attributes{};
-    if (const int error = nlmsg_parse(header, sizeof(ndmsg), attributes.data(), NDA_MAX, nullptr);
-        error < 0) {
-        state.error = error;
-        return NL_STOP;
-    }
-    KernelProxyEntry entry;
-    entry.address = Ipv6Address::from_bytes(std::span<const std::uint8_t, 16>(
-        static_cast<const std::uint8_t*>(nl_addr_get_binary_addr(dst)), 16));
-    entry.ifindex = rtnl_neigh_get_ifindex(neigh.get());
     std::array<char, 64> name{};
-    entry.interface = rtnl_link_i2name(state.links, entry.ifindex, name.data(), name.size())
-                          ? std::string(name.data())
-                          : std::to_string(entry.ifindex);  // the link went meanwhile
-    if (const nlattr* protocol = attributes[NDA_PROTOCOL];
-        protocol != nullptr && nla_len(protocol) >= 1) {
-        entry.protocol = nla_get_u8(protocol);
-    }
-    state.entries.push_back(std::move(entry));
+    std::string interface = rtnl_link_i2name(state.links, entry->ifindex, name.data(), name.size())
+                                ? std::string(name.data())
+                                : std::to_string(entry->ifindex);  // the link went meanwhile
+    state.rows.push_back({*entry, std::move(interface)});
     return NL_OK;
 }
 
 }  // namespace
 
-std::vector<KernelProxyEntry> read_kernel_proxy_table() {
+std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message) {
+    // The kernel answers a proxy dump with proxy entries only; the check keeps it that way
+    // should an old kernel ignore the request's NTF_PROXY and send the neighbour table.
+    const auto event = netlink::parse_message(message);
+    const auto* entry = event ? std::get_if<ProxyEntry>(&*event) : nullptr;
+    return entry ? std::optional(*entry) : std::nullopt;
+}
+
+std::vector<KernelRow> read_kernel_proxy_table() {
     const Socket sock(nl_socket_alloc());
     if (!sock) {
         fail("nl_socket_alloc", -NLE_NOMEM);
@@ -137,13 +117,10 @@ std::vector<KernelProxyEntry> read_kernel_proxy_table() {
     // Reads until NLMSG_DONE; the default callbacks check sequence numbers and turn an
     // NLMSG_ERROR into a negative return.
     const int error = nl_recvmsgs_default(sock.get());
-    if (state.error < 0) {
-        fail("parsing the dump", state.error);
-    }
     if (error < 0) {
         fail("proxy dump", error);
     }
-    return std::move(state.entries);
+    return std::move(state.rows);
 }
 
 }  // namespace ndproxy::ctl

@@ -3,6 +3,9 @@
 // `ndproxyctl list --kernel`: the kernel's IPv6 proxy table (what `ip -6 neigh show proxy`
 // prints), read directly with libnl-route-3, so it works while the daemon is down.
 
+#include <cstdint>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -18,6 +21,10 @@ public:
 
 // Every IPv6 proxy entry of the network namespace the caller runs in, on every interface, in
 // the kernel's order. Needs no privileges: neighbour dumps are open to every user.
-std::vector<KernelProxyEntry> read_kernel_proxy_table();
+std::vector<KernelRow> read_kernel_proxy_table();
+
+// One message of the dump (header included) as a proxy entry, validated exactly as the daemon
+// validates its own dumps (codec/netlink_codec.hpp); nullopt for anything else or malformed.
+std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message);
 
 }  // namespace ndproxy::ctl

@@ -7,8 +7,6 @@
 #include <tuple>
 #include <utility>
 
-#include "ndproxy/kernel_events.hpp"
-
 namespace ndproxy::ctl {
 namespace {
 
@@ -43,47 +41,48 @@ DaemonAddresses daemon_addresses(const json& list) {
     return result;
 }
 
-bool owned(const KernelProxyEntry& entry) {
-    return entry.protocol == kOwnProtocol;
+bool owned(const KernelRow& row) {
+    return row.entry.protocol == kOwnProtocol;
 }
 
 }  // namespace
 
-json kernel_view(std::vector<KernelProxyEntry> entries, const std::optional<DaemonView>& daemon) {
+json kernel_view(std::vector<KernelRow> entries, const std::optional<DaemonView>& daemon) {
     std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.address, a.interface, a.ifindex) <
-               std::tie(b.address, b.interface, b.ifindex);
+        return std::tie(a.entry.address, a.interface, a.entry.ifindex) <
+               std::tie(b.entry.address, b.interface, b.entry.ifindex);
     });
     const DaemonAddresses known = daemon ? daemon_addresses(daemon->list) : DaemonAddresses{};
     // The daemon manages one interface; with its name unknown (an older daemon, a failed
     // status request) every interface is taken to be it rather than inventing mismatches.
-    const auto on_external = [&](const KernelProxyEntry& entry) {
-        return daemon && (daemon->external.empty() || entry.interface == daemon->external);
+    const auto on_external = [&](const KernelRow& row) {
+        return daemon && (daemon->external.empty() || row.interface == daemon->external);
     };
 
     json rows = json::array();
     json warnings = json::array();
     std::set<Ipv6Address> in_kernel_on_external;
-    for (const KernelProxyEntry& entry : entries) {
+    for (const KernelRow& row : entries) {
+        const ProxyEntry& entry = row.entry;
         json daemon_knows = nullptr;
         if (daemon) {
-            daemon_knows = on_external(entry) && known.listed.contains(entry.address);
-            if (on_external(entry)) {
+            daemon_knows = on_external(row) && known.listed.contains(entry.address);
+            if (on_external(row)) {
                 in_kernel_on_external.insert(entry.address);
             }
-            if (owned(entry) && !daemon_knows.get<bool>()) {
+            if (owned(row) && !daemon_knows.get<bool>()) {
                 warnings.push_back(
                     fmt::format("{} on {} carries ndproxyd's protocol tag ({}) but the running "
                                 "ndproxyd does not know it",
-                                entry.address, entry.interface, kOwnProtocol));
+                                entry.address, row.interface, kOwnProtocol));
             }
         }
         rows.push_back({
             {"address", entry.address.to_string()},
-            {"interface", entry.interface},
+            {"interface", row.interface},
             {"ifindex", entry.ifindex},
-            {"protocol", entry.protocol ? json(*entry.protocol) : json(nullptr)},
-            {"owned", owned(entry)},
+            {"protocol", entry.protocol != 0 ? json(entry.protocol) : json(nullptr)},
+            {"owned", owned(row)},
             {"daemon", std::move(daemon_knows)},
         });
     }

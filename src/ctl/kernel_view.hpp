@@ -11,16 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
+#include "core/kernel_events.hpp"
 
 namespace ndproxy::ctl {
 
-// One row of the kernel's proxy table.
-struct KernelProxyEntry {
-    Ipv6Address address;
-    int ifindex = 0;
-    std::string interface;                 // the link's name, or its index if it has none
-    std::optional<std::uint8_t> protocol;  // NDA_PROTOCOL; absent on entries added without one
+// One row of the kernel's proxy table, as the daemon's codec reads it, with its link's name (or
+// its index, if the link went meanwhile).
+struct KernelRow {
+    ProxyEntry entry;
+    std::string interface;
 };
 
 // What the daemon said, for the cross-check.
@@ -32,13 +32,13 @@ struct DaemonView {
 // The document `list --kernel --json` prints:
 //   {"daemon": "reachable" | "unreachable",
 //    "entries": [{"address": "2001:db8:1::10", "interface": "eth0", "ifindex": 2,
-//                 "protocol": 71 | null, "owned": bool, "daemon": bool | null}],
+//                 "protocol": 71 | null (none, or 0, which the kernel never reports), "owned":
+//                 bool, "daemon": bool | null}],
 //    "warnings": ["..."]}
 // sorted by address, then interface. "daemon" says whether the daemon lists the address (on its
 // external interface); null when the daemon could not be asked. Warnings name owned entries the
 // daemon does not know (left behind by another run or configuration, or added by hand with
 // ndproxyd's tag) and daemon entries with "kernel": true that are missing from the kernel.
-nlohmann::json kernel_view(std::vector<KernelProxyEntry> entries,
-                           const std::optional<DaemonView>& daemon);
+nlohmann::json kernel_view(std::vector<KernelRow> rows, const std::optional<DaemonView>& daemon);
 
 }  // namespace ndproxy::ctl

@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/config.hpp"
 #include "ctl/control_client.hpp"
 #include "ctl/kernel_table.hpp"
 #include "ctl/kernel_view.hpp"
 #include "ctl/render.hpp"
-#include "ndproxy/config.hpp"
 
 namespace {
 

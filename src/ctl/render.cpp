@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy::ctl {
 namespace {

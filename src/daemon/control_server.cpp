@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "ndproxy/log.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {

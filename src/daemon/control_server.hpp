@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/control_protocol.hpp"
+#include "core/unique_fd.hpp"
 #include "daemon/event_loop.hpp"
-#include "ndproxy/control_protocol.hpp"
-#include "ndproxy/unique_fd.hpp"
 
 namespace ndproxy {
 

@@ -11,8 +11,8 @@
 #include "core/control_list.hpp"
 #include "core/control_replies.hpp"
 #include "core/daemon_settings.hpp"
-#include "kernel/sysctl.hpp"
-#include "ndproxy/log.hpp"
+#include "core/log.hpp"
+#include "linux/sysctl.hpp"
 
 namespace ndproxy {
 

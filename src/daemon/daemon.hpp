@@ -3,13 +3,13 @@
 #include <memory>
 #include <optional>
 
+#include "core/config.hpp"
 #include "core/mirror_service.hpp"
 #include "core/responder_service.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/event_loop.hpp"
-#include "kernel/netlink_kernel.hpp"
-#include "ndproxy/config.hpp"
-#include "packet/linux_packet_port.hpp"
+#include "linux/linux_packet_port.hpp"
+#include "linux/netlink_kernel.hpp"
 
 namespace ndproxy {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "ndproxy/mirror_policy.hpp"
-#include "ndproxy/unique_fd.hpp"
+#include "core/clock.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy {
 

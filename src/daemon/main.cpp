@@ -2,10 +2,10 @@
 
 #include <exception>
 
+#include "core/config.hpp"
+#include "core/log.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/privileges.hpp"
-#include "ndproxy/config.hpp"
-#include "ndproxy/log.hpp"
 
 int main(int argc, char* argv[]) {
     using namespace ndproxy;

@@ -20,7 +20,7 @@
 #include <system_error>
 #include <vector>
 
-#include "ndproxy/log.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {

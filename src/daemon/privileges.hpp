@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ndproxy/config.hpp"
+#include "core/config.hpp"
 
 namespace ndproxy {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ndproxy/config.hpp"
+#include "core/config.hpp"
 
 using namespace ndproxy;
 

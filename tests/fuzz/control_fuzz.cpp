@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ndproxy/control_protocol.hpp"
+#include "core/control_protocol.hpp"
 
 using namespace ndproxy;
 

@@ -9,8 +9,8 @@
 #include <span>
 #include <variant>
 
-#include "packet/frame_codec.hpp"
-#include "packet/ndp_codec.hpp"
+#include "codec/frame_codec.hpp"
+#include "codec/ndp_codec.hpp"
 
 using namespace ndproxy;
 

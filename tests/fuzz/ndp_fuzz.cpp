@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "packet/ndp_codec.hpp"
+#include "codec/ndp_codec.hpp"
 
 using namespace ndproxy;
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "kernel/netlink_codec.hpp"
+#include "codec/netlink_codec.hpp"
 
 namespace {
 
@@ -108,8 +108,8 @@ void check(std::span<const std::uint8_t> bytes) {
     // A proxy entry rebuilt as our own request decodes to the same entry.
     if (const auto* entry = event ? std::get_if<ProxyEntry>(&*event) : nullptr) {
         std::vector<std::uint8_t> request;
-        netlink::append_proxy_request(request, netlink::ProxyOp::add, 1, entry->ifindex,
-                                      entry->address, entry->protocol, entry->router);
+        netlink::append_proxy_request(request, ProxyOp::add, 1, entry->ifindex, entry->address,
+                                      entry->protocol, entry->router);
         const auto again = netlink::parse_message(request);
         if (!again || !same(*again, *event)) {
             std::abort();

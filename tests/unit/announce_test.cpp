@@ -4,8 +4,8 @@
 
 #include <variant>
 
-#include "ndproxy/control_protocol.hpp"
-#include "ndproxy/mirror_policy.hpp"
+#include "core/control_protocol.hpp"
+#include "core/mirror_policy.hpp"
 
 namespace ndproxy {
 namespace {

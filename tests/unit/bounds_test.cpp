@@ -7,9 +7,9 @@
 
 #include "config_test_support.hpp"
 #include "core/daemon_settings.hpp"
+#include "core/mirror_policy.hpp"
+#include "core/responder_policy.hpp"
 #include "fake_ports.hpp"
-#include "ndproxy/mirror_policy.hpp"
-#include "ndproxy/responder_policy.hpp"
 
 namespace ndproxy {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "ndproxy/config.hpp"
+#include "core/config.hpp"
 
 namespace ndproxy {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <thread>
 
-#include "ndproxy/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy::ctl {
 namespace {

@@ -2,7 +2,8 @@
 
 // In-memory stand-ins for the kernel and the wire, for tests of the code between them and the
 // policy. They model only what the daemon relies on: tables that dumps read, notifications that
-// can be lost, and proxy entries that vanish silently.
+// can be lost, and proxy entries that vanish silently. The packet fake turns the port's messages
+// into bytes and back with the codec, as LinuxPacketPort does, so that tests see the wire.
 
 #include <cerrno>
 #include <map>
@@ -10,8 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "kernel/kernel_port.hpp"
-#include "packet/packet_port.hpp"
+#include "codec/frame_codec.hpp"
+#include "codec/ndp_codec.hpp"
+#include "core/kernel_port.hpp"
+#include "core/packet_port.hpp"
 
 namespace ndproxy::testing {
 
@@ -76,22 +79,22 @@ public:
         }
         return drained;
     }
-    std::vector<KernelEvent> dump(netlink::DumpKind kind) override {
+    std::vector<KernelEvent> dump(KernelTable kind) override {
         std::vector<KernelEvent> rows;
         switch (kind) {
-            case netlink::DumpKind::links:
+            case KernelTable::links:
                 for (const auto& [index, link] : links)
                     rows.emplace_back(link);
                 break;
-            case netlink::DumpKind::addresses:
+            case KernelTable::addresses:
                 for (const auto& address : addresses)
                     rows.emplace_back(address);
                 break;
-            case netlink::DumpKind::neighbours:
+            case KernelTable::neighbours:
                 for (const auto& neighbour : neighbours)
                     rows.emplace_back(neighbour);
                 break;
-            case netlink::DumpKind::proxies:
+            case KernelTable::proxies:
                 for (const auto& [key, proto] : proxies)
                     rows.emplace_back(
                         ProxyEntry{key.first, key.second, proto, router_proxies.contains(key)});
@@ -111,7 +114,7 @@ public:
                 results.push_back(ENODEV);
             } else if (refuse_proxy_writes) {
                 results.push_back(EOPNOTSUPP);
-            } else if (write.op == netlink::ProxyOp::add) {
+            } else if (write.op == ProxyOp::add) {
                 // NLM_F_REPLACE: protocol and flags are overwritten in place.
                 proxies[{ifindex, write.address}] = kOwnProtocol;
                 if (write.router) {
@@ -158,22 +161,33 @@ public:
     int frame_fd() const override { return -1; }
     bool backlogged = false;  // read_frames reports frames left queued
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
-    bool read_frames(const FrameSink& sink) override {
+    bool read_solicitations(const SolicitationSink& sink) override {
         for (const auto& [frame, delivery] : std::exchange(frames_in, {})) {
-            sink(frame, delivery);
+            sink(ndp::parse_solicitation_frame(frame, delivery));
         }
         return !backlogged;
     }
     std::uint64_t take_frame_drops() override { return 0; }
-    bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
-        frames_out.emplace_back(ifindex, std::vector<std::uint8_t>(frame.begin(), frame.end()));
+    bool send_answer(int ifindex, const ndp::AnswerFrame& answer) override {
+        const auto icmp = ndp::build_advertisement(answer.advert.target, answer.advert.flags,
+                                                   answer.advert.target_lladdr);
+        frames_out.emplace_back(
+            ifindex, ndp::build_icmpv6_frame(answer.ether_source, answer.ether_destination,
+                                             answer.source, answer.destination, icmp));
         return true;
     }
 
     int fd() const override { return -1; }
-    bool send(int ifindex, const Ipv6Address& destination,
-              std::span<const std::uint8_t> icmp) override {
-        sent.push_back({ifindex, destination, {icmp.begin(), icmp.end()}});
+    bool send_solicitation(int ifindex, const Ipv6Address& destination, const Ipv6Address& target,
+                           const std::optional<MacAddress>& source_lladdr) override {
+        sent.push_back({ifindex, destination, ndp::build_solicitation(target, source_lladdr)});
+        return true;
+    }
+    bool send_advertisement(int ifindex, const Ipv6Address& destination,
+                            const ndp::Advertisement& advert) override {
+        sent.push_back(
+            {ifindex, destination,
+             ndp::build_advertisement(advert.target, advert.flags, advert.target_lladdr)});
         return true;
     }
     std::vector<ReceivedAdvertisement> read_advertisements() override {

@@ -1,4 +1,4 @@
-#include "packet/frame_codec.hpp"
+#include "codec/frame_codec.hpp"
 
 #include <algorithm>
 #include <string_view>

@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "core/daemon_settings.hpp"
+#include "core/mirror_policy.hpp"
+#include "core/responder_policy.hpp"
 #include "mirror_actions.hpp"
-#include "ndproxy/mirror_policy.hpp"
-#include "ndproxy/responder_policy.hpp"
 
 namespace ndproxy {
 namespace {

@@ -1,12 +1,12 @@
 // Per-VM bounds (the hostile-tenants issue): the quota itself, and the mirror refusing a VM that
 // invents addresses while every other VM is served.
 
-#include "ndproxy/mac_quota.hpp"
+#include "core/mac_quota.hpp"
 
 #include <gtest/gtest.h>
 
+#include "core/mirror_policy.hpp"
 #include "mirror_actions.hpp"
-#include "ndproxy/mirror_policy.hpp"
 
 namespace ndproxy {
 namespace {

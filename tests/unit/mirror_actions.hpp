@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "ndproxy/mirror_policy.hpp"
+#include "core/mirror_policy.hpp"
 
 namespace ndproxy::testing {
 

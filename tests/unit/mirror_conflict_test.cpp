@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
+#include "core/mirror_policy.hpp"
 #include "mirror_actions.hpp"
-#include "ndproxy/mirror_policy.hpp"
 
 namespace ndproxy {
 namespace {

@@ -2,7 +2,7 @@
 // ICMPv6 messages after the IPv6 header; each file's comment gives the IPv6 addresses and hop
 // limit). Hosts: a = 2001:db8:1::a, 02:00:00:00:00:0a; b = 2001:db8:1::b, 02:00:00:00:00:0b.
 
-#include "packet/ndp_codec.hpp"
+#include "codec/ndp_codec.hpp"
 
 #include <gtest/gtest.h>
 

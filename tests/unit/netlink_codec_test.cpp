@@ -2,7 +2,7 @@
 // file's comment says which command produced it). In the capture namespace lo=1, veth1=2,
 // veth0=3 (02:00:00:00:00:a0), br0=4 (02:00:00:00:00:b0).
 
-#include "kernel/netlink_codec.hpp"
+#include "codec/netlink_codec.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/neighbour.h>
@@ -289,7 +289,7 @@ TEST(NetlinkRequest, BuildersAppend) {
     Bytes out;
     append_proxy_request(out, ProxyOp::add, 1, kVeth0, ip("2001:db8:2::2"), kOwnProtocol, false);
     append_proxy_request(out, ProxyOp::remove, 2, kVeth0, ip("2001:db8:2::1"), kOwnProtocol, true);
-    append_dump_request(out, DumpKind::proxies, 3);
+    append_dump_request(out, KernelTable::proxies, 3);
     const auto datagram = parse_datagram(out);
     EXPECT_FALSE(datagram.truncated);
     ASSERT_EQ(datagram.messages.size(), 3u);
@@ -319,7 +319,7 @@ TEST(NetlinkRequest, DumpRequests) {
     // The proxy table dump is byte for byte what `ip -6 neigh show proxy` sends.
     const Bytes sent = load_hex("nl-req-getneigh-proxy-dump.hex");
     Bytes proxies;
-    append_dump_request(proxies, DumpKind::proxies, read_u32(sent, 8));
+    append_dump_request(proxies, KernelTable::proxies, read_u32(sent, 8));
     EXPECT_EQ(proxies, sent);
 
     // The others by hand (iproute2 adds filter attributes to its own).
@@ -335,9 +335,9 @@ TEST(NetlinkRequest, DumpRequests) {
     Bytes neighbours = header(28, RTM_GETNEIGH);
     neighbours.push_back(AF_INET6);  // ndmsg, ndm_flags 0: the neighbour table
     neighbours.resize(28, 0);
-    const std::pair<DumpKind, Bytes> cases[] = {{DumpKind::links, links},
-                                                {DumpKind::addresses, addresses},
-                                                {DumpKind::neighbours, neighbours}};
+    const std::pair<KernelTable, Bytes> cases[] = {{KernelTable::links, links},
+                                                   {KernelTable::addresses, addresses},
+                                                   {KernelTable::neighbours, neighbours}};
     for (const auto& [kind, expected] : cases) {
         Bytes built;
         append_dump_request(built, kind, 7);

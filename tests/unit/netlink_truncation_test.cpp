@@ -2,7 +2,7 @@
 // (tests/data/nl-*.hex): it must never read past its input, and never decode a field the full
 // message does not carry.
 
-#include "kernel/netlink_codec.hpp"
+#include "codec/netlink_codec.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/neighbour.h>

@@ -1,4 +1,4 @@
-#include "ndproxy/responder_policy.hpp"
+#include "core/responder_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "codec/frame_codec.hpp"
 #include "fake_ports.hpp"
-#include "packet/frame_codec.hpp"
 
 namespace ndproxy {
 namespace {
@@ -81,8 +81,10 @@ protected:
 TEST_F(ResponderServiceTest, SilentVmIsVerifiedAnsweredAndMirrored) {
     ResponderService responder(responder_settings(ResponderMode::verify), mirror, packets);
     packets.sent.clear();
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")),
-                           ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(solicitation_from_router(addr("2001:db8:1::10")),
+                                      ndp::Delivery::multicast),
+        t0);
     ASSERT_EQ(packets.sent.size(), 1u);
     EXPECT_EQ(packets.sent[0].ifindex, kBr0);
     EXPECT_EQ(packets.sent[0].destination, addr("ff02::1:ff00:10"));
@@ -112,8 +114,10 @@ TEST_F(ResponderServiceTest, AnswerSourceTargetAndRouterFlag) {
     settings.answer_source = AnswerSource::target;
     settings.router = true;
     ResponderService responder(settings, mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::77")),
-                           ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(solicitation_from_router(addr("2001:db8:1::77")),
+                                      ndp::Delivery::multicast),
+        t0);
     ASSERT_EQ(packets.frames_out.size(), 1u);
     const SentAnswer answer = decode(packets.frames_out[0].second);
     EXPECT_EQ(answer.source, addr("2001:db8:1::77"));
@@ -124,8 +128,10 @@ TEST_F(ResponderServiceTest, KernelEntryInPlaceMeansNoUserspaceAnswer) {
     kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});
     mirror.on_kernel_readable(t0);
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10")),
-                           ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(solicitation_from_router(addr("2001:db8:1::10")),
+                                      ndp::Delivery::multicast),
+        t0);
     EXPECT_TRUE(packets.frames_out.empty());
     EXPECT_EQ(responder.stats().outcomes[static_cast<std::size_t>(Outcome::kernel_answers)], 1u);
 }
@@ -135,8 +141,11 @@ TEST_F(ResponderServiceTest, DadProbeForAVmAddressIsAnsweredToAllNodes) {
     kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});
     mirror.on_kernel_readable(t0);
     ResponderService responder(responder_settings(ResponderMode::verify), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::10"), Ipv6Address{}),
-                           ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(
+            solicitation_from_router(addr("2001:db8:1::10"), Ipv6Address{}),
+            ndp::Delivery::multicast),
+        t0);
     ASSERT_EQ(packets.frames_out.size(), 1u);
     const SentAnswer answer = decode(packets.frames_out[0].second);
     EXPECT_EQ(answer.destination, kAllNodes);
@@ -153,8 +162,11 @@ TEST_F(ResponderServiceTest, DadProbeForAVmAddressIsAnsweredToAllNodes) {
 
 TEST_F(ResponderServiceTest, DadProbeForAnUnknownAddressIsNotAnswered) {
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
-    responder.handle_frame(solicitation_from_router(addr("2001:db8:1::55"), Ipv6Address{}),
-                           ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(
+            solicitation_from_router(addr("2001:db8:1::55"), Ipv6Address{}),
+            ndp::Delivery::multicast),
+        t0);
     EXPECT_TRUE(packets.frames_out.empty());
 }
 
@@ -162,7 +174,8 @@ TEST_F(ResponderServiceTest, InvalidSolicitationsAreCountedByReason) {
     ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
     auto frame = solicitation_from_router(addr("2001:db8:1::10"));
     frame[21] = 64;  // hop limit
-    responder.handle_frame(frame, ndp::Delivery::multicast, t0);
+    responder.handle_solicitation(ndp::parse_solicitation_frame(frame, ndp::Delivery::multicast),
+                                  t0);
     EXPECT_TRUE(packets.frames_out.empty());
     EXPECT_EQ(responder.stats().invalid[static_cast<std::size_t>(ndp::DropReason::hop_limit)], 1u);
     EXPECT_EQ(responder.stats().ns_received, 1u);

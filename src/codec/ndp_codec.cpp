@@ -1,4 +1,4 @@
-#include "packet/ndp_codec.hpp"
+#include "codec/ndp_codec.hpp"
 
 #include <algorithm>
 

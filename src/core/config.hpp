@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy {
 

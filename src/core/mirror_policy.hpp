@@ -12,15 +12,12 @@
 #include <variant>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
-#include "ndproxy/kernel_events.hpp"
-#include "ndproxy/mac_quota.hpp"
+#include "core/clock.hpp"
+#include "core/ipv6.hpp"
+#include "core/kernel_events.hpp"
+#include "core/mac_quota.hpp"
 
 namespace ndproxy {
-
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
 
 // What the mirror asks the outside world to do. The daemon executes these against the kernel
 // and the wire; unit tests execute them against a fake.

@@ -1,4 +1,4 @@
-#include "packet/frame_socket.hpp"
+#include "linux/frame_socket.hpp"
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <system_error>
 
-#include "ndproxy/log.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {

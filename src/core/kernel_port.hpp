@@ -5,8 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "kernel/netlink_codec.hpp"
-#include "ndproxy/kernel_events.hpp"
+#include "core/kernel_events.hpp"
 
 namespace ndproxy {
 
@@ -30,14 +29,14 @@ public:
     virtual Drained read_events() = 0;
     // A complete, consistent dump of one table (retried if the kernel flags it interrupted; the
     // proxy table, whose dumps it never flags, is dumped until two dumps agree).
-    virtual std::vector<KernelEvent> dump(netlink::DumpKind kind) = 0;
+    virtual std::vector<KernelEvent> dump(KernelTable table) = 0;
 
     // The protocol of the proxy entry for `address` on `ifindex` (0 when it carries none), or
     // nullopt when there is no such entry.
     virtual std::optional<std::uint8_t> proxy_protocol(int ifindex, const Ipv6Address& address) = 0;
 
     struct ProxyWrite {
-        netlink::ProxyOp op;
+        ProxyOp op;
         Ipv6Address address;
         bool router = false;  // for an add: the kernel's answers carry R (--router)
     };

@@ -1,10 +1,10 @@
-#include "kernel/sysctl.hpp"
+#include "linux/sysctl.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
-#include "ndproxy/log.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {

@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ndproxy/config.hpp"
-#include "ndproxy/ipv6.hpp"
-#include "ndproxy/mirror_policy.hpp"
-#include "ndproxy/source_limits.hpp"
+#include "core/config.hpp"
+#include "core/ipv6.hpp"
+#include "core/mirror_policy.hpp"
+#include "core/source_limits.hpp"
 
 namespace ndproxy {
 

@@ -1,4 +1,4 @@
-#include "kernel/netlink_kernel.hpp"
+#include "linux/netlink_kernel.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -7,18 +7,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <map>
 #include <system_error>
 #include <tuple>
 #include <unordered_map>
 
-#include "ndproxy/log.hpp"
+#include "codec/netlink_codec.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {
 
-// Big enough for a full 64 KiB dump datagram, which the kernel may send when it can.
-constexpr std::size_t kReceiveBytes = 64 * 1024;
 // Requests per sendmsg: keeps the acknowledgements of one batch well inside the receive buffer.
 constexpr std::size_t kWritesPerBatch = 256;
 // Notifications handed over per read_events(). Each may cost a kernel write, so a burst of
@@ -44,15 +44,40 @@ MnlSocket open_socket(int flags) {
     return socket;
 }
 
-bool is_kind(const KernelEvent& event, netlink::DumpKind kind) {
+enum class Receipt { datagram, would_block, overflow };
+
+// The one place a netlink socket is read: a datagram into `buffer` (its size in `length`),
+// retrying an interrupted call. ENOBUFS means notifications were lost (a resync is due) and
+// EAGAIN that a nonblocking socket has nothing queued; anything else is fatal.
+Receipt receive(mnl_socket* socket, std::vector<std::uint8_t>& buffer, std::size_t& length,
+                const char* what) {
+    for (;;) {
+        const ssize_t received = mnl_socket_recvfrom(socket, buffer.data(), buffer.size());
+        if (received >= 0) {
+            length = static_cast<std::size_t>(received);
+            return Receipt::datagram;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return Receipt::would_block;
+        }
+        if (errno == ENOBUFS) {
+            return Receipt::overflow;
+        }
+        if (errno != EINTR) {
+            fail(what);
+        }
+    }
+}
+
+bool is_kind(const KernelEvent& event, KernelTable kind) {
     switch (kind) {
-        case netlink::DumpKind::links:
+        case KernelTable::links:
             return std::holds_alternative<LinkUpdate>(event);
-        case netlink::DumpKind::addresses:
+        case KernelTable::addresses:
             return std::holds_alternative<AddressUpdate>(event);
-        case netlink::DumpKind::neighbours:
+        case KernelTable::neighbours:
             return std::holds_alternative<NeighbourUpdate>(event);
-        case netlink::DumpKind::proxies:
+        case KernelTable::proxies:
             return std::holds_alternative<ProxyEntry>(event);
     }
     return false;
@@ -88,30 +113,22 @@ int NetlinkKernel::event_fd() const {
 
 KernelPort::Drained NetlinkKernel::read_events() {
     Drained drained;
-    std::vector<std::uint8_t> buffer(kReceiveBytes);
+    std::size_t length = 0;
     for (;;) {
-        const ssize_t received = mnl_socket_recvfrom(events_.get(), buffer.data(), buffer.size());
-        if (received < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            if (errno == ENOBUFS) {
-                // Notifications were lost. Keep draining so that the resync starts from an
-                // empty queue; what is read from here on is superseded by the dump anyway.
-                drained.overflowed = true;
-                continue;
-            }
-            if (errno == EINTR) {
-                continue;
-            }
-            fail("netlink receive");
+        const Receipt receipt = receive(events_.get(), buffer_, length, "netlink receive");
+        if (receipt == Receipt::would_block) {
+            break;
+        }
+        if (receipt == Receipt::overflow) {
+            // Notifications were lost. Keep draining so that the resync starts from an empty
+            // queue; what is read from here on is superseded by the dump anyway.
+            drained.overflowed = true;
+            continue;
         }
         if (drained.overflowed) {
             continue;
         }
-        for (auto& message :
-             netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
-                 .messages) {
+        for (auto& message : netlink::parse_datagram({buffer_.data(), length}).messages) {
             if (message.event) {
                 drained.events.push_back(std::move(*message.event));
             }
@@ -126,8 +143,26 @@ KernelPort::Drained NetlinkKernel::read_events() {
     return drained;
 }
 
-std::vector<KernelEvent> NetlinkKernel::dump(netlink::DumpKind kind) {
-    if (kind != netlink::DumpKind::proxies) {
+void NetlinkKernel::converse(std::span<const std::uint8_t> request, const char* what,
+                             const std::function<bool(netlink::Message&)>& on_message) {
+    if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
+        fail(what);
+    }
+    std::size_t length = 0;
+    for (;;) {
+        // The request socket blocks, and the kernel never reports an overflow on it: it
+        // answers only what was asked.
+        receive(requests_.get(), buffer_, length, what);
+        for (auto& message : netlink::parse_datagram({buffer_.data(), length}).messages) {
+            if (on_message(message)) {
+                return;
+            }
+        }
+    }
+}
+
+std::vector<KernelEvent> NetlinkKernel::dump(KernelTable kind) {
+    if (kind != KernelTable::proxies) {
         return dump_once(kind);
     }
     // The kernel keeps every network namespace's proxy entries in one hash table (16 chains),
@@ -166,50 +201,31 @@ std::vector<KernelEvent> NetlinkKernel::dump(netlink::DumpKind kind) {
     return rows;
 }
 
-std::vector<KernelEvent> NetlinkKernel::dump_once(netlink::DumpKind kind) {
-    std::vector<std::uint8_t> buffer(kReceiveBytes);
+std::vector<KernelEvent> NetlinkKernel::dump_once(KernelTable kind) {
     for (int attempt = 0;; ++attempt) {
         std::vector<KernelEvent> rows;
         std::vector<std::uint8_t> request;
         const std::uint32_t seq = next_seq_++;
         netlink::append_dump_request(request, kind, seq);
-        if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
-            fail("netlink dump request");
-        }
-        bool done = false;
         bool interrupted = false;
-        while (!done) {
-            const ssize_t received =
-                mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
-            if (received < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
+        converse(request, "netlink dump", [&](netlink::Message& message) {
+            if (message.seq != seq) {
+                return false;
+            }
+            // NLM_F_DUMP_INTR: the table changed during the dump; the result may be torn.
+            interrupted = interrupted || message.dump_interrupted;
+            if (message.error && *message.error != 0) {
+                errno = -*message.error;
                 fail("netlink dump");
             }
-            const auto* first = reinterpret_cast<const nlmsghdr*>(buffer.data());
-            // NLM_F_DUMP_INTR: the table changed during the dump; the result may be torn.
-            if (received >= static_cast<ssize_t>(sizeof(nlmsghdr)) &&
-                (first->nlmsg_flags & NLM_F_DUMP_INTR)) {
-                interrupted = true;
+            if (message.done || message.error) {
+                return true;
             }
-            for (auto& message :
-                 netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
-                     .messages) {
-                if (message.seq != seq) {
-                    continue;
-                }
-                if (message.done || message.error) {
-                    done = true;
-                    if (message.error && *message.error != 0) {
-                        errno = -*message.error;
-                        fail("netlink dump");
-                    }
-                } else if (message.event && is_kind(*message.event, kind)) {
-                    rows.push_back(std::move(*message.event));
-                }
+            if (message.event && is_kind(*message.event, kind)) {
+                rows.push_back(std::move(*message.event));
             }
-        }
+            return false;
+        });
         if (!interrupted || attempt >= 5) {
             return rows;
         }
@@ -221,37 +237,23 @@ std::optional<std::uint8_t> NetlinkKernel::proxy_protocol(int ifindex, const Ipv
     std::vector<std::uint8_t> request;
     const std::uint32_t seq = next_seq_++;
     netlink::append_proxy_query(request, seq, ifindex, address);
-    if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
-        fail("netlink proxy query");
-    }
-    std::vector<std::uint8_t> buffer(MNL_SOCKET_BUFFER_SIZE);
-    for (;;) {
-        const ssize_t received = mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
-        if (received < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail("netlink proxy query");
+    std::optional<std::uint8_t> protocol;  // stays empty on -ENOENT, or anything not an entry
+    converse(request, "netlink proxy query", [&](const netlink::Message& message) {
+        if (message.seq != seq) {
+            return false;
         }
-        for (const auto& message :
-             netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
-                 .messages) {
-            if (message.seq != seq) {
-                continue;
+        if (message.event) {
+            if (const auto* entry = std::get_if<ProxyEntry>(&*message.event)) {
+                protocol = entry->protocol;
             }
-            if (message.event) {
-                if (const auto* entry = std::get_if<ProxyEntry>(&*message.event)) {
-                    return entry->protocol;
-                }
-            }
-            return std::nullopt;  // -ENOENT, or anything else that is not an entry
         }
-    }
+        return true;
+    });
+    return protocol;
 }
 
 std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const ProxyWrite> writes) {
     std::vector<int> results(writes.size(), 0);
-    std::vector<std::uint8_t> buffer(kReceiveBytes);
     for (std::size_t start = 0; start < writes.size(); start += kWritesPerBatch) {
         const std::size_t end = std::min(writes.size(), start + kWritesPerBatch);
         std::vector<std::uint8_t> request;
@@ -262,31 +264,14 @@ std::vector<int> NetlinkKernel::write_proxies(int ifindex, std::span<const Proxy
             netlink::append_proxy_request(request, writes[i].op, seq, ifindex, writes[i].address,
                                           kOwnProtocol, writes[i].router);
         }
-        if (mnl_socket_sendto(requests_.get(), request.data(), request.size()) < 0) {
-            fail("netlink proxy write");
-        }
-        std::size_t pending = end - start;
-        while (pending > 0) {
-            const ssize_t received =
-                mnl_socket_recvfrom(requests_.get(), buffer.data(), buffer.size());
-            if (received < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                fail("netlink proxy acknowledgement");
-            }
-            for (const auto& message :
-                 netlink::parse_datagram({buffer.data(), static_cast<std::size_t>(received)})
-                     .messages) {
-                auto found = index_of_seq.find(message.seq);
-                if (!message.error || found == index_of_seq.end()) {
-                    continue;
-                }
+        converse(request, "netlink proxy write", [&](const netlink::Message& message) {
+            auto found = index_of_seq.find(message.seq);
+            if (message.error && found != index_of_seq.end()) {
                 results[found->second] = -*message.error;
                 index_of_seq.erase(found);
-                --pending;
             }
-        }
+            return index_of_seq.empty();
+        });
     }
     return results;
 }

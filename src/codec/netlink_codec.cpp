@@ -1,4 +1,4 @@
-#include "kernel/netlink_codec.hpp"
+#include "codec/netlink_codec.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -196,6 +196,7 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes) {
         Message message;
         message.type = nlh->nlmsg_type;
         message.seq = nlh->nlmsg_seq;
+        message.dump_interrupted = (nlh->nlmsg_flags & NLM_F_DUMP_INTR) != 0;
         if (nlh->nlmsg_type == NLMSG_DONE) {
             message.done = true;
         } else if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -258,32 +259,32 @@ void append_proxy_query(std::vector<std::uint8_t>& out, std::uint32_t seq, int i
     out.resize(offset + nlh->nlmsg_len);
 }
 
-void append_dump_request(std::vector<std::uint8_t>& out, DumpKind kind, std::uint32_t seq) {
+void append_dump_request(std::vector<std::uint8_t>& out, KernelTable kind, std::uint32_t seq) {
     const std::size_t room = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(ifinfomsg));
     const std::size_t offset = out.size();
     const std::uint16_t flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlmsghdr* nlh = nullptr;
     switch (kind) {
-        case DumpKind::links: {
+        case KernelTable::links: {
             nlh = start_message(out, room, RTM_GETLINK, flags, seq);
             auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
             ifi->ifi_family = AF_UNSPEC;
             break;
         }
-        case DumpKind::addresses: {
+        case KernelTable::addresses: {
             nlh = start_message(out, room, RTM_GETADDR, flags, seq);
             auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
             ifa->ifa_family = AF_INET6;
             break;
         }
-        case DumpKind::neighbours:
-        case DumpKind::proxies: {
+        case KernelTable::neighbours:
+        case KernelTable::proxies: {
             nlh = start_message(out, room, RTM_GETNEIGH, flags, seq);
             auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
             ndm->ndm_family = AF_INET6;
             // The kernel dumps the proxy table instead of the neighbour table exactly when
             // ndm_flags == NTF_PROXY (net/core/neighbour.c, neigh_dump_info).
-            ndm->ndm_flags = kind == DumpKind::proxies ? NTF_PROXY : 0;
+            ndm->ndm_flags = kind == KernelTable::proxies ? NTF_PROXY : 0;
             break;
         }
     }

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "ndproxy/ipv6.hpp"
-#include "ndproxy/mirror_policy.hpp"
+#include "core/ipv6.hpp"
+#include "core/mirror_policy.hpp"
 
 namespace ndproxy {
 

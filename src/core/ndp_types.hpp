@@ -1,19 +1,35 @@
 #pragma once
 
-// Pure parsing and building of whole Ethernet frames for the responder: the Neighbor
-// Solicitations it receives from an AF_PACKET socket, checked as RFC 4861 §7.1.1 requires, and
-// the advertisements it sends back on the same socket.
+// Neighbor Discovery in the project's own terms: the messages the services send and receive
+// through the PacketPort, and why a received frame was refused. The bytes are the codec's
+// business (codec/ndp_codec.hpp, codec/frame_codec.hpp).
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <variant>
-#include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy::ndp {
+
+inline constexpr std::uint8_t kNeighborSolicitation = 135;
+inline constexpr std::uint8_t kNeighborAdvertisement = 136;
+// RFC 4861 §7.1: ND messages must arrive with hop limit 255, proving they were not forwarded.
+inline constexpr int kHopLimit = 255;
+
+struct AdvertisementFlags {
+    bool router = false;
+    bool solicited = false;
+    bool override_flag = false;
+};
+
+struct Advertisement {
+    Ipv6Address target;
+    AdvertisementFlags flags;
+    std::optional<MacAddress> target_lladdr;
+};
 
 // How the link layer delivered a frame: the kernel's packet types (PACKET_HOST ... in
 // linux/if_packet.h), in the project's own terms, so that the parser needs no socket header.
@@ -58,20 +74,17 @@ struct Solicitation {
 
 using SolicitationOrDrop = std::variant<Solicitation, DropReason>;
 
-SolicitationOrDrop parse_solicitation_frame(std::span<const std::uint8_t> frame, Delivery delivery);
-
-// Ethernet + IPv6 (hop limit 255, RFC 4861 §7.1) + the ICMPv6 message with its checksum set.
-std::vector<std::uint8_t> build_icmpv6_frame(const MacAddress& ether_source,
-                                             const MacAddress& ether_destination,
-                                             const Ipv6Address& source,
-                                             const Ipv6Address& destination,
-                                             std::span<const std::uint8_t> icmp);
+// An advertisement sent as a whole Ethernet frame by the responder: the addresses of both
+// headers are its decision (RFC 4861 §7.2.4), the bytes the codec's.
+struct AnswerFrame {
+    MacAddress ether_source;
+    MacAddress ether_destination;
+    Ipv6Address source;
+    Ipv6Address destination;
+    Advertisement advert;
+};
 
 // RFC 2464 §7: 33:33 followed by the low 32 bits of the group.
 MacAddress multicast_mac(const Ipv6Address& group);
-
-// RFC 4443 §2.3: the ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1) and the message.
-std::uint16_t icmpv6_checksum(const Ipv6Address& source, const Ipv6Address& destination,
-                              std::span<const std::uint8_t> message);
 
 }  // namespace ndproxy::ndp

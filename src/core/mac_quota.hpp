@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <map>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
-#include "ndproxy/kernel_events.hpp"
+#include "core/ipv6.hpp"
+#include "core/kernel_events.hpp"
 
 namespace ndproxy {
 

@@ -1,18 +1,20 @@
 #pragma once
 
-#include "packet/frame_socket.hpp"
-#include "packet/icmpv6_socket.hpp"
-#include "packet/packet_port.hpp"
+#include "core/packet_port.hpp"
+#include "linux/frame_socket.hpp"
+#include "linux/icmpv6_socket.hpp"
 
 namespace ndproxy {
 
+// The codec (codec/ndp_codec.hpp, codec/frame_codec.hpp) turns the port's messages into bytes and
+// back, so that the core sees only ND messages.
 class LinuxPacketPort final : public PacketPort {
 public:
     [[nodiscard]] int fd() const override { return icmp_.fd(); }
-    bool send(int ifindex, const Ipv6Address& destination,
-              std::span<const std::uint8_t> icmp) override {
-        return icmp_.send(ifindex, destination, icmp);
-    }
+    bool send_solicitation(int ifindex, const Ipv6Address& destination, const Ipv6Address& target,
+                           const std::optional<MacAddress>& source_lladdr) override;
+    bool send_advertisement(int ifindex, const Ipv6Address& destination,
+                            const ndp::Advertisement& advert) override;
     std::vector<ReceivedAdvertisement> read_advertisements() override {
         return icmp_.read_advertisements();
     }
@@ -26,11 +28,9 @@ public:
 
     [[nodiscard]] int frame_fd() const override { return frames_.fd(); }
     void listen_for_solicitations(int ifindex) override { frames_.listen(ifindex); }
-    bool read_frames(const FrameSink& sink) override { return frames_.read(sink); }
+    bool read_solicitations(const SolicitationSink& sink) override;
     std::uint64_t take_frame_drops() override { return frames_.take_drops(); }
-    bool send_frame(int ifindex, std::span<const std::uint8_t> frame) override {
-        return frames_.send(ifindex, frame);
-    }
+    bool send_answer(int ifindex, const ndp::AnswerFrame& answer) override;
 
 private:
     Icmpv6Socket icmp_;

@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy {
 
@@ -62,6 +62,12 @@ struct AddressUpdate {
 };
 
 using KernelEvent = std::variant<NeighbourUpdate, ProxyEntry, LinkUpdate, AddressUpdate>;
+
+// The kernel tables the daemon reads whole: at the start and at every resync.
+enum class KernelTable { links, addresses, neighbours, proxies };
+
+// A change to the proxy table; entries are written with kOwnProtocol.
+enum class ProxyOp { add, remove };
 
 std::string_view nud_state_name(std::uint16_t state);
 

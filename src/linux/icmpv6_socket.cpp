@@ -1,4 +1,4 @@
-#include "packet/icmpv6_socket.hpp"
+#include "linux/icmpv6_socket.hpp"
 
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -9,7 +9,8 @@
 #include <cstring>
 #include <system_error>
 
-#include "ndproxy/log.hpp"
+#include "codec/ndp_codec.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
 namespace {

@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
-#include "ndproxy/kernel_events.hpp"
+#include "core/ipv6.hpp"
+#include "core/kernel_events.hpp"
 
 namespace ndproxy::netlink {
 
@@ -22,6 +22,7 @@ struct Message {
     std::optional<KernelEvent> event;  // for RTM_{NEW,DEL}{NEIGH,LINK,ADDR} that are relevant
     bool done = false;                 // NLMSG_DONE, or the end of a dump
     std::optional<int> error;          // NLMSG_ERROR: 0 is an acknowledgement, otherwise -errno
+    bool dump_interrupted = false;     // NLM_F_DUMP_INTR: the table changed during the dump
 };
 
 struct Datagram {
@@ -35,8 +36,7 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes);
 // Decodes a single message (header included). nullopt when it is malformed or not relevant.
 std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes);
 
-// Builders append one message to `out` and return its sequence number's message size.
-enum class ProxyOp { add, remove };
+// Builders append one whole message (header, family header, attributes) to `out`.
 // `router`: NTF_ROUTER on an added entry, so that the kernel's answers carry R.
 void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
                           int ifindex, const Ipv6Address& address, std::uint8_t protocol,
@@ -46,7 +46,6 @@ void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint3
 void append_proxy_query(std::vector<std::uint8_t>& out, std::uint32_t seq, int ifindex,
                         const Ipv6Address& address);
 
-enum class DumpKind { links, addresses, neighbours, proxies };
-void append_dump_request(std::vector<std::uint8_t>& out, DumpKind kind, std::uint32_t seq);
+void append_dump_request(std::vector<std::uint8_t>& out, KernelTable table, std::uint32_t seq);
 
 }  // namespace ndproxy::netlink

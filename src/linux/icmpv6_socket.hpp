@@ -1,7 +1,7 @@
 #pragma once
 
-#include "ndproxy/unique_fd.hpp"
-#include "packet/packet_port.hpp"
+#include "core/packet_port.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy {
 

@@ -6,8 +6,8 @@
 #include <span>
 #include <vector>
 
-#include "ndproxy/unique_fd.hpp"
-#include "packet/frame_codec.hpp"
+#include "core/ndp_types.hpp"
+#include "core/unique_fd.hpp"
 
 namespace ndproxy {
 

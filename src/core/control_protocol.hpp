@@ -72,8 +72,8 @@
 #include <string>
 #include <string_view>
 
-#include "ndproxy/config.hpp"
-#include "ndproxy/ipv6.hpp"
+#include "core/config.hpp"
+#include "core/ipv6.hpp"
 
 namespace ndproxy::control {
 

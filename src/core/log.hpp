@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "ndproxy/config.hpp"
+#include "core/config.hpp"
 
 namespace ndproxy::log {
 

@@ -8,26 +8,10 @@
 #include <span>
 #include <vector>
 
-#include "ndproxy/ipv6.hpp"
+#include "core/ipv6.hpp"
+#include "core/ndp_types.hpp"
 
 namespace ndproxy::ndp {
-
-inline constexpr std::uint8_t kNeighborSolicitation = 135;
-inline constexpr std::uint8_t kNeighborAdvertisement = 136;
-// RFC 4861 §7.1: ND messages must arrive with hop limit 255, proving they were not forwarded.
-inline constexpr int kHopLimit = 255;
-
-struct AdvertisementFlags {
-    bool router = false;
-    bool solicited = false;
-    bool override_flag = false;
-};
-
-struct Advertisement {
-    Ipv6Address target;
-    AdvertisementFlags flags;
-    std::optional<MacAddress> target_lladdr;
-};
 
 inline constexpr std::uint8_t kOptionSourceLinkLayer = 1;
 inline constexpr std::uint8_t kOptionTargetLinkLayer = 2;
