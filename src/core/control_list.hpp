@@ -12,7 +12,7 @@
 
 namespace ndproxy::control {
 
-// One ENTRY of the "list" reply (include/ndproxy/control_protocol.hpp).
+// One ENTRY of the "list" reply (core/control_protocol.hpp).
 nlohmann::json entry_json(const MirrorEntry& entry, const TrackedLink* link, TimePoint now);
 
 // The "list" reply, {"ok":true,"list":[ENTRY...]}, written a slice at a time so that no turn of

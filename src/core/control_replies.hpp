@@ -9,7 +9,7 @@
 namespace ndproxy::control {
 
 // The payloads of the replies (the list's: core/control_list.hpp), as documented in
-// include/ndproxy/control_protocol.hpp.
+// core/control_protocol.hpp.
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder);
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime);
 // One line for sd_notify STATUS=.

@@ -1,6 +1,6 @@
 #pragma once
 
-// The client side of the control protocol (include/ndproxy/control_protocol.hpp).
+// The client side of the control protocol (core/control_protocol.hpp).
 
 #include <nlohmann/json.hpp>
 

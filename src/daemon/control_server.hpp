@@ -14,7 +14,7 @@
 
 namespace ndproxy {
 
-// Serves the control protocol (include/ndproxy/control_protocol.hpp) on a Unix stream socket.
+// Serves the control protocol (core/control_protocol.hpp) on a Unix stream socket.
 // Each client gets at most one reply in flight: while a reply is being written its input is not
 // read. A long reply (the list) comes from a ReplySource one slice per wake-up of the loop, and
 // only once the previous slice is in the socket: a client that never reads costs its source

@@ -1,7 +1,7 @@
 """`ndproxyctl list` at scale (issue 12): a daemon holding 100,000 addresses lists them all, as
 text and as JSON, while it keeps answering solicitations; clients that ask for the list and do
 not read cost the daemon a copy of the addresses and one slice each, not the whole reply
-(include/ndproxy/control_protocol.hpp).
+(src/core/control_protocol.hpp).
 
 The times are printed, not asserted (speed is measured, not asserted in timed tests); README
 "Scale" has the figures."""
