@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers shared by the benchmark scripts (sourced, not run).
 
 wait_for() {  # wait_for SECONDS COMMAND...: polls a condition with a deadline

@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     membership.mr_type = PACKET_MR_ALLMULTI;
     setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &membership, sizeof(membership));
 
-    struct sigaction action {};
+    struct sigaction action = {};
     action.sa_handler = stop;
     sigaction(SIGTERM, &action, nullptr);
     sigaction(SIGINT, &action, nullptr);

@@ -8,9 +8,13 @@ NDPROXY_BUILD=${NDPROXY_BUILD:-$NDPROXY_ROOT/build}
 # What the package build needs comes from debian/control's Build-Depends (apt-get build-dep
 # reads it, and brings build-essential, which dpkg-buildpackage always requires), so the two
 # lists cannot drift apart. These are the rest: clang for the sanitizer and fuzzing build, the
-# package test's tools, and what the namespace tests run (iproute2, ping, scapy, ...).
+# package test's tools, the style check's (check_style below), and what the namespace tests run
+# (iproute2, ping, scapy, ...).
 NDPROXY_PACKAGES=(
-    clang libclang-rt-dev clang-format
+    clang libclang-rt-dev
+    # clang-format is 14 on Debian 12 and 19 on Debian 13, and the two disagree on a few
+    # constructs; both releases have clang-format-19, so the tree is checked against both.
+    clang-format clang-format-19 shellcheck
     dpkg-dev lintian man-db systemd
     iproute2 iputils-ping ndisc6 tcpdump python3 python3-scapy jq procps
     # README "Security": its nftables bridge example runs in tests/netns/test_security_example.py.
@@ -91,4 +95,72 @@ build_sanitized() {
     (cd "$NDPROXY_ROOT" && cmake --preset sanitize)
     say "Building it"
     (cd "$NDPROXY_ROOT" && cmake --build --preset sanitize)
+}
+
+# The repository's files, tracked or new, without what .gitignore excludes (the build trees);
+# a copy without git (an unpacked source package) is walked instead, build trees left out.
+repository_files() {
+    if git -C "$NDPROXY_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        git -C "$NDPROXY_ROOT" ls-files --cached --others --exclude-standard
+    else
+        (cd "$NDPROXY_ROOT" && find . \( -path './build*' -o -path './obj-*' -o -name .git \) \
+            -prune -o -type f -print | sed 's|^\./||')
+    fi
+}
+
+# Shell scripts, told by their first line rather than listed, so that a new one is checked
+# without anyone remembering to add it: a #! naming sh, bash, dash or ksh, or the
+# "# shellcheck shell=" directive of a sourced library (scripts/lib.sh).
+shell_scripts() {
+    local file first
+    while IFS= read -r file; do
+        [[ -f $NDPROXY_ROOT/$file ]] || continue
+        first=
+        IFS= read -r -n 200 first <"$NDPROXY_ROOT/$file" || [[ -n $first ]] || continue
+        if [[ $first =~ ^#!.*[/[:space:]](sh|bash|dash|ksh)([[:space:]]|$) ||
+            $first =~ ^#[[:space:]]*shellcheck[[:space:]]+shell= || $file == *.sh ]]; then
+            echo "$file"
+        fi
+    done < <(repository_files)
+}
+
+cxx_files() {
+    repository_files | grep -E '\.(c|cc|cpp|cxx|h|hh|hpp)$' || true
+}
+
+# Style, before anything is built: every C++ file as .clang-format says, with each clang-format
+# of the supported releases that is installed (14 on Debian 12, 19 on both; they differ on a
+# few constructs, docs/design.md §Style), and every shell script clean under shellcheck.
+check_style() {
+    local -a cxx scripts formatters=() failed=()
+    local formatter version
+    mapfile -t cxx < <(cxx_files)
+    mapfile -t scripts < <(shell_scripts)
+    if ((${#cxx[@]} == 0 || ${#scripts[@]} == 0)); then
+        echo "style check: found no C++ files or no shell scripts in $NDPROXY_ROOT" >&2
+        return 1
+    fi
+    for formatter in clang-format clang-format-19; do
+        command -v "$formatter" >/dev/null || continue
+        version=unknown
+        [[ $("$formatter" --version) =~ [0-9]+\.[0-9.]+ ]] && version=${BASH_REMATCH[0]}
+        # clang-format on Debian 13 is clang-format-19 itself: check each version once.
+        [[ " ${formatters[*]} " == *" $version "* ]] && continue
+        formatters+=("$version")
+        say "Style: clang-format $version over ${#cxx[@]} C++ files"
+        if ! (cd "$NDPROXY_ROOT" && "$formatter" --dry-run -Werror "${cxx[@]}"); then
+            failed+=("clang-format $version: reformat the files named above with '$formatter -i FILE'; where the versions disagree, write the code so that they agree (docs/design.md §Style)")
+        fi
+    done
+    ((${#formatters[@]} > 0)) || failed+=("no clang-format installed")
+    say "Style: shellcheck over ${#scripts[@]} shell scripts"
+    if ! command -v shellcheck >/dev/null; then
+        failed+=("shellcheck is not installed")
+    elif ! (cd "$NDPROXY_ROOT" && shellcheck -x "${scripts[@]}"); then
+        failed+=("shellcheck: fix the findings above, or disable one with a '# shellcheck disable=SCnnnn' line that says why")
+    fi
+    if ((${#failed[@]} > 0)); then
+        printf 'style check failed: %s\n' "${failed[@]}" >&2
+        return 1
+    fi
 }

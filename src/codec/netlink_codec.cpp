@@ -235,7 +235,7 @@ void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint3
     // The kernel takes the R flag of its answers from the entry's NTF_ROUTER
     // (pndisc_is_router in net/ipv6/ndisc.c), so that with --router both paths say the same.
     ndm->ndm_flags = NTF_PROXY | (op == ProxyOp::add && router ? NTF_ROUTER : 0);
-    // DESIGN "Mirror" 3: permanent, so that a carrier loss does not flush it.
+    // docs/design.md §Ownership: permanent, so that a carrier loss does not flush it.
     ndm->ndm_state = NUD_PERMANENT;
     mnl_attr_put(nlh, NDA_DST, 16, address.bytes.data());
     if (op == ProxyOp::add) {

@@ -36,7 +36,8 @@ Datagram parse_datagram(std::span<const std::uint8_t> bytes);
 // Decodes a single message (header included). nullopt when it is malformed or not relevant.
 std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes);
 
-// Builders append one whole message (header, family header, attributes) to `out`.
+// Builders append one whole message to `out` (several make one batch for a single send);
+// `seq` is the caller's, to match the kernel's acknowledgement to the request.
 // `router`: NTF_ROUTER on an added entry, so that the kernel's answers carry R.
 void append_proxy_request(std::vector<std::uint8_t>& out, ProxyOp op, std::uint32_t seq,
                           int ifindex, const Ipv6Address& address, std::uint8_t protocol,

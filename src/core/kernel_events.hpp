@@ -71,7 +71,7 @@ enum class ProxyOp { add, remove };
 
 std::string_view nud_state_name(std::uint16_t state);
 
-// DESIGN "Mirror" 2: the states in which the kernel vouches that a neighbour exists.
+// docs/design.md §Mirror: the states in which the kernel vouches that a neighbour exists.
 // INCOMPLETE is resolution in progress and proves nothing either way.
 inline bool nud_vouches_alive(std::uint16_t state) {
     return (state & (nud::reachable | nud::stale | nud::delay | nud::probe | nud::permanent |

@@ -93,7 +93,7 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     MirrorEntry& entry = found->second;
     entry.nud_state = update.deleted ? nud::none : update.state;
     // The kernel deletes idle entries after gc_stale_time and marks unanswered ones FAILED;
-    // neither proves the VM is gone (DESIGN "Mirror" 4), so ask it ourselves.
+    // neither proves the VM is gone (docs/design.md §Withdrawal), so ask it ourselves.
     if (update.deleted || (update.state & nud::failed)) {
         // The kernel's entry from before a claim is gone: whatever the VM says next is fresh,
         // and said while we confirm it gone, it is a return, whichever came first, the claim

@@ -145,7 +145,7 @@ struct MirrorCounters {
     std::uint64_t claims_held_off = 0;    // claims that probed no sooner: the VM answered < 1 s ago
 };
 
-// The external link's proxy table, split by ownership (DESIGN "Mirror" 3).
+// The external link's proxy table, split by ownership (docs/design.md §Ownership).
 struct ProxyTable {
     std::vector<Ipv6Address> owned;    // carrying our protocol number
     std::vector<Ipv6Address> foreign;  // the administrator's: never touched, never shadowed

@@ -3,8 +3,9 @@
 
 #include "core/mirror_policy.hpp"
 
-// The mark-and-sweep half of the mirror (DESIGN "Mirror" 1, 3 and 6): bringing what the policy
-// holds in line with complete views of the kernel, and with new settings.
+// The mark-and-sweep half of the mirror (docs/design.md §Mirror, §Ownership and §Netlink):
+// bringing what the policy holds in line with complete views of the kernel, and with new
+// settings.
 
 namespace ndproxy {
 

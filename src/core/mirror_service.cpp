@@ -75,7 +75,7 @@ void MirrorService::log_presence(const TrackedLink& link, std::string_view role)
 void MirrorService::on_kernel_readable(TimePoint now) {
     KernelPort::Drained drained = kernel_.read_events();
     if (drained.overflowed) {
-        // DESIGN "Mirror" 6: notifications were lost, so what we hold may be wrong.
+        // docs/design.md §Netlink: notifications were lost, so what we hold may be wrong.
         ++counters_.netlink_overflows;
         log::warn("netlink notifications were lost (ENOBUFS); resynchronising");
         full_resync(now);

@@ -43,7 +43,7 @@ public:
     MirrorService(ServiceSettings settings, KernelPort& kernel, PacketPort& packets,
                   ExternalHook on_external = {});
 
-    // DESIGN "Mirror" 1 and 6: dump everything and reconcile (mark and sweep).
+    // docs/design.md §Mirror and §Netlink: dump everything and reconcile (mark and sweep).
     void full_resync(TimePoint now);
     void on_kernel_readable(TimePoint now);
     void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);

@@ -1,5 +1,5 @@
 // The mirror service's side of the kernel's proxy table: reading it split by ownership, and
-// writing it without ever touching an entry of the administrator's (DESIGN "Mirror" 3).
+// writing it without ever touching an entry of the administrator's (docs/design.md §Ownership).
 
 #include <cerrno>
 #include <cstring>
@@ -87,9 +87,9 @@ void MirrorService::write_proxies(const std::vector<KernelPort::ProxyWrite>& wri
 
 std::vector<KernelPort::ProxyWrite> MirrorService::only_ours(
     const TrackedLink& external, const std::vector<KernelPort::ProxyWrite>& writes) {
-    // DESIGN "Mirror" 3. The kernel overwrites an entry's protocol in place and deletes proxy
-    // entries whatever their protocol, and it announces no proxy-table change: an entry the
-    // administrator added since our last dump would be taken over or removed. So look first.
+    // docs/design.md §Ownership. The kernel overwrites an entry's protocol in place and deletes
+    // proxy entries whatever their protocol, and it announces no proxy-table change: an entry
+    // the administrator added since our last dump would be taken over or removed. So look first.
     // Many writes at once (a resync) read the whole table instead of asking one by one.
     std::unordered_map<Ipv6Address, std::uint8_t> table;
     const bool dumped = writes.size() > kQueriesPerWrite;

@@ -65,7 +65,7 @@ ResponderDecision ResponderPolicy::on_solicitation(const Requester& from, const 
     if (!in_scope(target)) {
         return {Outcome::out_of_scope, {}};
     }
-    // DESIGN "Responder": never a second answer beside the kernel's.
+    // docs/design.md §Answer paths: never a second answer beside the kernel's.
     if (mirror_.kernel_answers(target)) {
         return {Outcome::kernel_answers, {}};
     }

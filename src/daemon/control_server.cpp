@@ -41,7 +41,7 @@ UniqueFd listen_on(const std::string& path) {
     }
     // A socket file left by a daemon that died is in the way and can go; one that still
     // answers belongs to a running ndproxyd, and two daemons must not fight over one host.
-    struct stat existing {};
+    struct stat existing = {};
     if (::lstat(path.c_str(), &existing) == 0 && S_ISSOCK(existing.st_mode)) {
         UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address),

@@ -52,7 +52,7 @@ Daemon::Daemon(CommandLine startup)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
-      // Subscribed before anything is dumped (DESIGN "Mirror" 1).
+      // Subscribed before anything is dumped (docs/design.md §Netlink).
       kernel_(config_.netlink_buffer),
       service_(service_settings(config_), kernel_, packets_,
                [this](const TrackedLink& external) { on_external_link(external); }),
@@ -165,7 +165,7 @@ void Daemon::reload() {
     try {
         fresh = reload_config(startup_);
     } catch (const ConfigError& error) {
-        // DESIGN "Control and lifecycle": a bad file changes nothing.
+        // docs/design.md §Lifecycle: a bad file changes nothing.
         log::error("SIGHUP: configuration rejected, keeping the running one: {}", error.what());
         return;
     }

@@ -1,6 +1,6 @@
 """Live migration between two hosts on one external segment (issue 7): how long the upstream
 router takes to reach a VM that moved from host A to host B, with the unsolicited Neighbor
-Advertisements (DESIGN.md, Mirror 5), without them, and with `ndproxyctl announce`.
+Advertisements (docs/design.md §Announcements), without them, and with `ndproxyctl announce`.
 
 Topology: two_hosts.py (router with a bridge `seg`, hostA and hostB each with ext and br0, the VM
 vm1 on hostA's br0). Each host runs its own ndproxyd with `--responder off`: the only way a host

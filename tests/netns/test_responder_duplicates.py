@@ -102,7 +102,7 @@ class LateAdminEntryTest(harness.NetnsCase):
     # An administrator's proxy entry added while the daemon runs is unknown to it until its next
     # re-dump of the proxy table (the kernel sends no event). A verification of that address
     # must still not install the daemon's entry over it: the kernel would re-tag it proto 71
-    # (NLM_F_REPLACE) and make it the daemon's to withdraw (DESIGN "Mirror" 3).
+    # (NLM_F_REPLACE) and make it the daemon's to withdraw (docs/design.md §Ownership).
     def test_admin_entry_added_while_running_stays_the_admins(self):
         self.daemon("--responder", "verify", "--no-announce")
         ip(HOST, "-6", "neigh", "add", "proxy", vm_addr(2), "dev", "ext")

@@ -180,11 +180,10 @@ TEST_F(ControlClientTest, AnnounceSendsTheAddressAndReportsARefusal) {
                                   R"({"ok": false, "error": "2001:db8:1::10 is not proxied here"})"
                                   "\n");
         });
-        EXPECT_EQ(
-            error_of([&] {
-                send_request(socket_, {{"command", "announce"}, {"address", "2001:db8:1::10"}});
-            }),
-            "ndproxyd: 2001:db8:1::10 is not proxied here");
+        const auto announce = [&] {
+            send_request(socket_, {{"command", "announce"}, {"address", "2001:db8:1::10"}});
+        };
+        EXPECT_EQ(error_of(announce), "ndproxyd: 2001:db8:1::10 is not proxied here");
     }  // the fake daemon's thread is joined: `received` is settled
     EXPECT_EQ(json::parse(received),
               (json{{"command", "announce"}, {"address", "2001:db8:1::10"}}));

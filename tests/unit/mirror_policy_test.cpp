@@ -53,7 +53,7 @@ TEST_F(MirrorPolicyTest, ReachableNeighbourIsInstalledAndAnnounced) {
 }
 
 TEST_F(MirrorPolicyTest, EveryLiveStateIsEligible) {
-    // DESIGN "Mirror" 2.
+    // docs/design.md §Mirror: eligible neighbours.
     const std::uint16_t live[] = {nud::reachable, nud::stale,     nud::delay,
                                   nud::probe,     nud::permanent, nud::noarp};
     int host = 0x10;

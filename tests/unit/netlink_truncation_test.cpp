@@ -168,7 +168,7 @@ TEST(NetlinkTruncation, WrongAttributeLengths) {
     write_u16(link, 32, 9);
     EXPECT_FALSE(parse_message(link).has_value());
     // NDA_PROTOCOL of the wrong size: the tag is unreadable, so the entry counts as the
-    // administrator's and is never touched (DESIGN, Mirror 3).
+    // administrator's and is never touched (docs/design.md §Ownership).
     const Bytes dump = load_hex("nl-dump-proxy.hex");
     Bytes proxy(dump.begin() + 48, dump.begin() + 104);
     ASSERT_EQ(proxy[48], 5);
