@@ -25,7 +25,7 @@
 #include <cstring>
 #include <string>
 
-#include "icmpv6_filter.hpp"
+#include "packet.hpp"
 
 namespace {
 
@@ -39,27 +39,6 @@ void stop(int) {
 [[noreturn]] void die(const char* what) {
     std::perror(what);
     std::exit(1);
-}
-
-std::uint16_t checksum(const std::uint8_t* source, const std::uint8_t* destination,
-                       const std::uint8_t* icmp, std::size_t length) {
-    std::uint32_t sum = 0;
-    auto add = [&](const std::uint8_t* bytes, std::size_t n) {
-        for (std::size_t i = 0; i + 1 < n; i += 2) {
-            sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
-        }
-        if (n % 2) {
-            sum += static_cast<std::uint32_t>(bytes[n - 1] << 8);
-        }
-    };
-    add(source, 16);
-    add(destination, 16);
-    sum += static_cast<std::uint32_t>(length) + 58;
-    add(icmp, length);
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return static_cast<std::uint16_t>(~sum);
 }
 
 bool in_prefix(const std::uint8_t* address, const Address& prefix, int length) {
@@ -125,9 +104,7 @@ int main(int argc, char** argv) {
     sigaction(SIGINT, &action, nullptr);
 
     constexpr unsigned kBatch = 64;
-    std::array<std::array<std::uint8_t, 256>, kBatch> buffers{};
-    std::array<iovec, kBatch> vectors{};
-    std::array<mmsghdr, kBatch> messages{};
+    ReceiveBatch<kBatch, 256> batch;
     std::array<std::array<std::uint8_t, 14 + 40 + 32>, kBatch> replies{};
     std::array<iovec, kBatch> reply_vectors{};
     std::array<mmsghdr, kBatch> reply_messages{};
@@ -142,17 +119,11 @@ int main(int argc, char** argv) {
         if (poll(&waiting, 1, 200) <= 0) {
             continue;
         }
-        for (unsigned i = 0; i < kBatch; ++i) {
-            vectors[i] = {buffers[i].data(), buffers[i].size()};
-            messages[i] = {};
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-        }
-        const int got = recvmmsg(fd, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+        const int got = batch.receive(fd);
         unsigned out = 0;
         for (int i = 0; i < got; ++i) {
-            const std::uint8_t* frame = buffers[static_cast<std::size_t>(i)].data();
-            const std::size_t size = messages[static_cast<std::size_t>(i)].msg_len;
+            const std::uint8_t* frame = batch.frame(i);
+            const std::size_t size = batch.length(i);
             if (size < 14 + 40 + 24 || frame[14 + 7] != 255) {
                 continue;  // too short, or not from a neighbour (RFC 4861 7.1.1: hop limit 255)
             }
@@ -187,7 +158,7 @@ int main(int argc, char** argv) {
             icmp[24] = 2;  // target link-layer address
             icmp[25] = 1;
             std::memcpy(icmp + 26, mac, 6);
-            const std::uint16_t sum = checksum(ip + 8, ip + 24, icmp, 32);
+            const std::uint16_t sum = icmpv6_checksum(ip + 8, ip + 24, icmp, 32);
             icmp[2] = static_cast<std::uint8_t>(sum >> 8);
             icmp[3] = static_cast<std::uint8_t>(sum);
             reply_vectors[out] = {p, replies[out].size()};
