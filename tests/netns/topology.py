@@ -209,17 +209,21 @@ class Topology:
             else:
                 self.add_vm(n)
 
-    def add_vm(self, n):
-        """Creates namespace vmN with vif0, bridged to the host through port vmNp."""
+    def add_vm(self, n, addressed=True):
+        """Creates namespace vmN with vif0, bridged to the host through port vmNp. Not
+        `addressed`: vif0 gets neither vm_addr(n) nor a route, for a program that answers on a
+        packet socket for any number of VMs (bench/vm_farm)."""
         vm = vm_name(n)
         new_namespace(vm, forwarding=False)
         self.namespaces.append(vm)
         ip(vm, "link", "add", "vif0", "address", f"02:00:00:00:{n:02x}:10", "type", "veth",
            "peer", "name", f"{vm}p", "address", f"02:00:00:00:{n:02x}:01", "netns", HOST)
-        ip(vm, "addr", "add", f"{vm_addr(n)}/64", "dev", "vif0", "nodad")
+        if addressed:
+            ip(vm, "addr", "add", f"{vm_addr(n)}/64", "dev", "vif0", "nodad")
         ip(vm, "link", "set", "vif0", "up")
         self.attach_vm(n)
-        ip(vm, "-6", "route", "add", "default", "via", GATEWAY, "dev", "vif0")
+        if addressed:
+            ip(vm, "-6", "route", "add", "default", "via", GATEWAY, "dev", "vif0")
         self.vms.add(n)
 
     def attach_vm(self, n):

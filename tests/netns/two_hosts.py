@@ -12,8 +12,7 @@ br0 have the same MAC, as a migration-friendly cluster configures them (identica
 host), so that nothing but the upstream router's cache has to change when a VM moves.
 
 Used by tests/netns/test_migration.py and bench/migration. Everything is created inside the
-current network namespace's `ip netns` namespaces; callers run it in a sandbox (run-isolated,
-or bench/migration's own unshare).
+current network namespace's `ip netns` namespaces; callers run it in run-isolated's sandbox.
 """
 
 import subprocess
