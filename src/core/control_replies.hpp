@@ -2,15 +2,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+
 #include "core/mirror_service.hpp"
 #include "core/responder_service.hpp"
 #include "ndproxy/config.hpp"
 
 namespace ndproxy::control {
 
+// What the control server counts (daemon/control_server.hpp), for the stats.
+struct ControlCounters {
+    std::uint64_t clients_rejected = 0;
+    std::uint64_t requests_refused = 0;
+};
+
 // The payloads of the replies (the list's: core/control_list.hpp), as documented in
-// include/ndproxy/control_protocol.hpp.
-nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder);
+// include/ndproxy/control_protocol.hpp. The stats hold one member per row of
+// include/ndproxy/stats_table.hpp.
+nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder,
+                             const ControlCounters& control);
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime);
 // One line for sd_notify STATUS=.
 std::string status_line(const MirrorService& service);

@@ -55,10 +55,9 @@ json kernel_view(std::vector<KernelProxyEntry> entries, const std::optional<Daem
                std::tie(b.address, b.interface, b.ifindex);
     });
     const DaemonAddresses known = daemon ? daemon_addresses(daemon->list) : DaemonAddresses{};
-    // The daemon manages one interface; with its name unknown (an older daemon, a failed
-    // status request) every interface is taken to be it rather than inventing mismatches.
+    // The daemon manages the entries of one interface only.
     const auto on_external = [&](const KernelProxyEntry& entry) {
-        return daemon && (daemon->external.empty() || entry.interface == daemon->external);
+        return daemon && entry.interface == daemon->external;
     };
 
     json rows = json::array();
