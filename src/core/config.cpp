@@ -16,111 +16,23 @@
 #include <sstream>
 #include <system_error>
 
-#include "core/config_values.hpp"
+#include "core/config_options.hpp"
 #include "core/unique_fd.hpp"
 
 namespace ndproxy {
 namespace {
 
 namespace po = boost::program_options;
-using config_values::build_config;
+using config_options::build_config;
+using config_options::find_option;
+using config_options::Kind;
+using config_options::OptionSpec;
+using config_options::Scope;
 using config_values::reject;
 using config_values::Setting;
 using config_values::Settings;
 
-enum class Kind { flag, value, repeatable };
-enum class Scope { command_line_only, anywhere };
-enum class Group { general, tuning };
-
-struct OptionSpec {
-    const char* name;
-    char short_name;  // '\0': long name only
-    Kind kind;
-    Scope scope;
-    Group group;
-    const char* value_name;
-    const char* help;
-};
-
-// The one list of options: the command-line parser, the file reader and --help all derive from it.
-constexpr auto kOptions = std::to_array<OptionSpec>({
-    {"config", 'c', Kind::value, Scope::command_line_only, Group::general, "PATH",
-     "configuration file (default /etc/ndproxy/ndproxyd.conf; a missing default file is fine)"},
-    {"external", 'e', Kind::value, Scope::anywhere, Group::general, "IFACE",
-     "the uplink (required)"},
-    {"internal", 'i', Kind::repeatable, Scope::anywhere, Group::general, "IFACE",
-     "an interface the VMs sit behind; repeat for several (required)"},
-    {"prefix", 'p', Kind::repeatable, Scope::anywhere, Group::general, "PREFIX",
-     "proxy only inside PREFIX (at least one, /32 or longer; required); repeat for several"},
-    {"responder", 0, Kind::value, Scope::anywhere, Group::general, "MODE",
-     "off | known | verify | always (default verify)"},
-    {"router", 0, Kind::flag, Scope::anywhere, Group::general, "",
-     "set the router flag in answers"},
-    {"answer-source", 0, Kind::value, Scope::anywhere, Group::general, "SRC",
-     "self | target: IPv6 source of the responder's answers (default self)"},
-    {"no-announce", 0, Kind::flag, Scope::anywhere, Group::general, "",
-     "do not send unsolicited advertisements for new entries"},
-    {"no-sysctl", 0, Kind::flag, Scope::anywhere, Group::general, "",
-     "do not change sysctls, only warn"},
-    {"control-socket", 0, Kind::value, Scope::anywhere, Group::general, "PATH",
-     "default /run/ndproxyd/control.sock"},
-    {"user", 0, Kind::value, Scope::anywhere, Group::general, "NAME",
-     "started as root, run as NAME with only CAP_NET_ADMIN and CAP_NET_RAW; root: stay root "
-     "(default ndproxy, if that user exists)"},
-    {"flush-on-exit", 0, Kind::flag, Scope::anywhere, Group::general, "",
-     "withdraw owned entries at exit"},
-    {"dry-run", 0, Kind::flag, Scope::anywhere, Group::general, "",
-     "log what would change, change nothing"},
-    {"check-config", 0, Kind::flag, Scope::command_line_only, Group::general, "",
-     "validate the configuration and exit"},
-    {"log-level", 0, Kind::value, Scope::anywhere, Group::general, "LEVEL",
-     "error | warn | info | debug (default info)"},
-    {"version", 'V', Kind::flag, Scope::command_line_only, Group::general, "",
-     "print the version and exit"},
-    {"help", 'h', Kind::flag, Scope::command_line_only, Group::general, "",
-     "print this help and exit"},
-    {"withdraw-after", 0, Kind::value, Scope::anywhere, Group::tuning, "SECONDS",
-     "how long a vanished address must stay silent to our probes before its entry is withdrawn "
-     "(default 30)"},
-    {"resync-interval", 0, Kind::value, Scope::anywhere, Group::tuning, "SECONDS",
-     "re-read the kernel's proxy table this often (default 60)"},
-    {"announce-count", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "unsolicited advertisements per new entry, 0 to 10 (default 3)"},
-    {"announce-interval", 0, Kind::value, Scope::anywhere, Group::tuning, "SECONDS",
-     "time between those advertisements (default 1)"},
-    {"netlink-buffer", 0, Kind::value, Scope::anywhere, Group::tuning, "BYTES",
-     "receive buffer of the netlink event socket, at least 4096 (default 4194304)"},
-    {"max-entries", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most proxy entries the daemon keeps; new addresses beyond it are not proxied "
-     "(default 262144)"},
-    {"kernel-entries", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most addresses answered by kernel proxy entries; the responder answers the rest, "
-     "0 for none (default 1024; unlimited with --responder off)"},
-    {"max-verifications", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most responder verifications in flight (default 256)"},
-    {"negative-cache", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most targets remembered as verified absent (default 8192)"},
-    {"answer-rate", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most responder answers per second to one source, told apart by its Ethernet and IPv6 "
-     "addresses (default 200000)"},
-    {"answer-rate-total", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most responder answers per second in all, shared fairly between sources "
-     "(default 200000)"},
-    {"max-control-clients", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most control-socket clients at once (default 64)"},
-    {"max-addresses-per-mac", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most addresses one VM (MAC) may have proxied (default 256)"},
-    {"new-addresses-per-minute", 0, Kind::value, Scope::anywhere, Group::tuning, "N",
-     "most new addresses one VM (MAC) may add per minute, in a burst of as many (default 60)"},
-});
-
 constexpr std::size_t kMaxConfigFileBytes = 1 << 20;
-
-const OptionSpec* find_option(std::string_view name) {
-    const auto found = std::find_if(kOptions.begin(), kOptions.end(),
-                                    [&](const OptionSpec& spec) { return spec.name == name; });
-    return found == kOptions.end() ? nullptr : &*found;
-}
 
 void add_setting(Settings& settings, const OptionSpec& spec, Setting setting) {
     auto& values = settings[spec.name];
@@ -137,7 +49,7 @@ void add_setting(Settings& settings, const OptionSpec& spec, Setting setting) {
 po::options_description describe_options() {
     po::options_description general("Options");
     po::options_description tuning("Tuning");
-    for (const OptionSpec& spec : kOptions) {
+    for (const OptionSpec& spec : config_options::options()) {
         const std::string names = spec.short_name != 0
                                       ? fmt::format("{},{}", spec.name, spec.short_name)
                                       : std::string(spec.name);
@@ -153,8 +65,9 @@ po::options_description describe_options() {
                 semantic = po::value<std::vector<std::string>>()->value_name(spec.value_name);
                 break;
         }
-        (spec.group == Group::general ? general : tuning)
-            .add(boost::make_shared<po::option_description>(names.c_str(), semantic, spec.help));
+        (spec.group == config_options::Group::general ? general : tuning)
+            .add(boost::make_shared<po::option_description>(names.c_str(), semantic,
+                                                            config_options::help_of(spec).c_str()));
     }
     general.add(tuning);
     return general;

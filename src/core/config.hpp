@@ -22,6 +22,10 @@ inline constexpr const char* kDefaultControlSocket = "/run/ndproxyd/control.sock
 inline constexpr const char* kDefaultUser = "ndproxy";
 // The largest --max-entries (and other per-address counts) accepted.
 inline constexpr std::size_t kMaxEntriesCeiling = std::size_t{1} << 24;
+// The default --max-entries: 2.5 times the 100,000 addresses we design for, so that a real host
+// never meets it, while a VM answering for a whole /64 in verify mode stops at about 90 MiB of
+// daemon memory (some 350 bytes an entry, measured at 100,000).
+inline constexpr std::size_t kDefaultMaxEntries = 262144;
 
 // Everything ndproxyd can be told, from the command line and the configuration file.
 struct Config {
@@ -54,11 +58,9 @@ struct Config {
 
     // Resource bounds: what hostile input or a runaway VM can make the daemon hold. Each one,
     // when hit, is counted in `ndproxyctl stats`.
-    // Addresses the daemon proxies (in the kernel or by the responder). 2.5 times the 100,000
-    // addresses we design for, so that a real host never meets it, while a VM answering for a
-    // whole /64 in verify mode stops at about 90 MiB of daemon memory (some 350 bytes an
-    // entry, measured at 100,000). Counted as entries_limit.
-    std::size_t max_entries = 262144;
+    // Addresses the daemon proxies (in the kernel or by the responder). Counted as
+    // entries_limit.
+    std::size_t max_entries = kDefaultMaxEntries;
     // Addresses answered by kernel proxy entries; the responder answers the rest from its own
     // table (README "Scale" has the measurements behind the default).
     std::size_t kernel_entries = 1024;

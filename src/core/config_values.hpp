@@ -1,7 +1,8 @@
 #pragma once
 
-// Internal to the configuration parser: one option value with its origin, the typed parsers that
-// turn it into a Config field or a ConfigError naming that origin, and the assembly of a Config.
+// Internal to the configuration parser: one option value with its origin, and the typed parsers
+// that turn it into a Config field or a ConfigError naming that origin (the option table,
+// core/config_options.hpp, says which parser each option takes).
 
 #include <fmt/format.h>
 
@@ -46,9 +47,6 @@ std::chrono::milliseconds parse_seconds(const Setting& setting);
 std::uint64_t parse_unsigned(const Setting& setting, std::uint64_t min, std::uint64_t max);
 std::string parse_interface(const Setting& setting);
 Ipv6Prefix parse_prefix(const Setting& setting);
-
-// The validated Config for the merged settings; config_path is the file they came from.
-Config build_config(const Settings& settings, const std::string& config_path);
 
 // One of `choices`, matched by to_string(choice).
 template <typename Enum, std::size_t N>

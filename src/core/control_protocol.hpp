@@ -35,17 +35,9 @@
 //            "probing": the neighbour vanished and the daemon is confirming it is gone;
 //            "confirmed": the kernel has no neighbour entry, but the VM answered our probe;
 //            "unknown": neither (e.g. adopted from an earlier run, not yet probed).
-// COUNTERS: flat object of unsigned integers, plus "ns_dropped": {REASON: count}:
-//           neighbours_seen, entries_added, entries_withdrawn, probes_sent, probe_answers,
-//           announcements_sent, resyncs, netlink_overflows, proxy_repairs, kernel_errors,
-//           send_errors, ns_received, ns_answered, verifications, and the resource bounds
-//           hit (README "Reliability"): entries_limit (new addresses refused, table full),
-//           mac_address_limit and mac_rate_limit (refused by their MAC's per-VM bounds),
-//           control_clients_rejected, control_requests_refused; ns_dropped's verification_limit and
-//           rate_limited, and negative_cache_evictions; kernel_promotions and kernel_demotions
-//           (entries moved between the paths); address_conflicts, conflict_defences,
-//           defences_held_off and claims_held_off (README "Address conflicts"); levels:
-//           entries, kernel_entries, responder_entries, verifications_in_flight, negative_cache
+// COUNTERS: flat object of unsigned integers, plus "ns_dropped": {REASON: count}: one member per
+//           row of core/stats_table.hpp, which names each and says what it counts
+//           (the resource bounds hit among them, README "Reliability").
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/stats_table.hpp"
+
 namespace ndproxy::control {
 namespace {
 
@@ -15,13 +17,8 @@ nlohmann::json link_json(const TrackedLink& link) {
     return json;
 }
 
-}  // namespace
-
-nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder) {
-    const MirrorCounters& mirror = service.policy().counters();
-    const ServiceCounters& io = service.counters();
-    const ResponderStats& answers = responder.stats();
-    const ResponderCounters& verification = responder.policy().counters();
+// The ns_dropped object: solicitations the responder read and did not answer, by reason.
+nlohmann::json dropped_json(const ResponderStats& answers) {
     nlohmann::json dropped = nlohmann::json::object();
     for (std::size_t i = 0; i < answers.invalid.size(); ++i) {
         if (answers.invalid[i] != 0) {
@@ -38,45 +35,109 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
             dropped[std::string(to_string(outcome))] = answers.outcomes[i];
         }
     }
-    return {
-        {"neighbours_seen", mirror.neighbours_seen},
-        {"entries", service.policy().entries().size()},
-        {"kernel_entries", service.policy().kernel_path_count()},
-        {"responder_entries", service.policy().responder_path_count()},
-        {"entries_added", mirror.entries_added},
-        {"entries_withdrawn", mirror.entries_withdrawn},
-        {"entries_limit", mirror.entries_limit},
-        {"mac_address_limit", mirror.mac_address_limit},
-        {"mac_rate_limit", mirror.mac_rate_limit},
-        {"kernel_promotions", mirror.kernel_promotions},
-        {"kernel_demotions", mirror.kernel_demotions},
-        {"address_conflicts", mirror.address_conflicts},
-        {"conflict_defences", mirror.conflict_defences},
-        {"defences_held_off", mirror.defences_held_off},
-        {"claims_held_off", mirror.claims_held_off},
-        {"probes_sent", io.probes_sent},
-        {"probe_answers", mirror.probe_answers},
-        {"announcements_sent", io.announcements_sent},
-        {"resyncs", io.resyncs},
-        {"netlink_overflows", io.netlink_overflows},
-        {"proxy_repairs", mirror.proxy_repairs},
-        {"kernel_errors", io.kernel_errors},
-        {"send_errors", io.send_errors},
-        {"ns_received", answers.ns_received},
-        {"ns_answered", answers.ns_answered},
-        {"ns_dropped", dropped},
-        {"answer_errors", answers.send_errors},
-        {"ns_socket_drops", answers.socket_drops},
-        {"ns_backlogs", answers.backlogs},
-        {"answer_budget", responder.policy().answer_budget()},
-        {"groups_limit", answers.groups_limit},
-        {"verifications", verification.verifications},
-        {"verified", verification.verified},
-        {"verification_misses", verification.verification_misses},
-        {"verifications_in_flight", responder.policy().verifications_in_flight()},
-        {"negative_cache", responder.policy().negative_cache_size()},
-        {"negative_cache_evictions", verification.negative_evictions},
-    };
+    return dropped;
+}
+
+nlohmann::json value_of(stats::Id id, const MirrorService& service,
+                        const ResponderService& responder, const ControlCounters& control) {
+    const MirrorPolicy& policy = service.policy();
+    const MirrorCounters& mirror = policy.counters();
+    const ServiceCounters& io = service.counters();
+    const ResponderStats& answers = responder.stats();
+    const ResponderCounters& verification = responder.policy().counters();
+    using stats::Id;
+    switch (id) {
+        case Id::neighbours_seen:
+            return mirror.neighbours_seen;
+        case Id::entries_added:
+            return mirror.entries_added;
+        case Id::entries_withdrawn:
+            return mirror.entries_withdrawn;
+        case Id::kernel_promotions:
+            return mirror.kernel_promotions;
+        case Id::kernel_demotions:
+            return mirror.kernel_demotions;
+        case Id::probes_sent:
+            return io.probes_sent;
+        case Id::probe_answers:
+            return mirror.probe_answers;
+        case Id::announcements_sent:
+            return io.announcements_sent;
+        case Id::address_conflicts:
+            return mirror.address_conflicts;
+        case Id::conflict_defences:
+            return mirror.conflict_defences;
+        case Id::defences_held_off:
+            return mirror.defences_held_off;
+        case Id::claims_held_off:
+            return mirror.claims_held_off;
+        case Id::ns_received:
+            return answers.ns_received;
+        case Id::ns_answered:
+            return answers.ns_answered;
+        case Id::ns_dropped:
+            return dropped_json(answers);
+        case Id::ns_socket_drops:
+            return answers.socket_drops;
+        case Id::ns_backlogs:
+            return answers.backlogs;
+        case Id::verifications:
+            return verification.verifications;
+        case Id::verified:
+            return verification.verified;
+        case Id::verification_misses:
+            return verification.verification_misses;
+        case Id::negative_cache_evictions:
+            return verification.negative_evictions;
+        case Id::resyncs:
+            return io.resyncs;
+        case Id::netlink_overflows:
+            return io.netlink_overflows;
+        case Id::proxy_repairs:
+            return mirror.proxy_repairs;
+        case Id::kernel_errors:
+            return io.kernel_errors;
+        case Id::send_errors:
+            return io.send_errors;
+        case Id::answer_errors:
+            return answers.send_errors;
+        case Id::entries_limit:
+            return mirror.entries_limit;
+        case Id::mac_address_limit:
+            return mirror.mac_address_limit;
+        case Id::mac_rate_limit:
+            return mirror.mac_rate_limit;
+        case Id::groups_limit:
+            return answers.groups_limit;
+        case Id::control_clients_rejected:
+            return control.clients_rejected;
+        case Id::control_requests_refused:
+            return control.requests_refused;
+        case Id::entries:
+            return policy.entries().size();
+        case Id::kernel_entries:
+            return policy.kernel_path_count();
+        case Id::responder_entries:
+            return policy.responder_path_count();
+        case Id::verifications_in_flight:
+            return responder.policy().verifications_in_flight();
+        case Id::negative_cache:
+            return responder.policy().negative_cache_size();
+        case Id::answer_budget:
+            return responder.policy().answer_budget();
+    }
+    return nullptr;  // not reached: the switch names every Id
+}
+
+}  // namespace
+
+nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder,
+                             const ControlCounters& control) {
+    nlohmann::json payload = nlohmann::json::object();
+    for (const stats::Metric& metric : stats::kTable) {
+        payload[std::string(metric.name)] = value_of(metric.id, service, responder, control);
+    }
+    return payload;
 }
 
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/config.hpp"
 #include "core/ipv6.hpp"
 #include "core/kernel_events.hpp"
 #include "core/mac_quota.hpp"
@@ -72,7 +73,7 @@ struct MirrorSettings {
     Duration announce_interval = std::chrono::seconds(1);
     // Most entries held. When full, new addresses are refused (counted in entries_limit) and
     // the entries already held keep working.
-    std::size_t max_entries = 262144;
+    std::size_t max_entries = kDefaultMaxEntries;
     // Most entries written to the kernel; the rest are answered by the responder from this
     // table. Every kernel proxy entry lengthens a 16-chain hash walked for each solicitation
     // and joins a multicast group on the uplink, whose list is walked for each multicast packet

@@ -53,10 +53,9 @@ json kernel_view(std::vector<KernelRow> entries, const std::optional<DaemonView>
                std::tie(b.entry.address, b.interface, b.entry.ifindex);
     });
     const DaemonAddresses known = daemon ? daemon_addresses(daemon->list) : DaemonAddresses{};
-    // The daemon manages one interface; with its name unknown (an older daemon, a failed
-    // status request) every interface is taken to be it rather than inventing mismatches.
+    // The daemon manages the entries of one interface only.
     const auto on_external = [&](const KernelRow& row) {
-        return daemon && (daemon->external.empty() || row.interface == daemon->external);
+        return daemon && row.interface == daemon->external;
     };
 
     json rows = json::array();

@@ -26,7 +26,7 @@ struct KernelRow {
 // What the daemon said, for the cross-check.
 struct DaemonView {
     nlohmann::json list;   // the "list" payload: [{"address": ..., "kernel": bool, ...}]
-    std::string external;  // its external interface (from "status"); empty if unknown
+    std::string external;  // its external interface (from "status")
 };
 
 // The document `list --kernel --json` prints:

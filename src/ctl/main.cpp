@@ -183,10 +183,11 @@ std::optional<ctl::DaemonView> ask_daemon(const std::string& socket_path, std::s
     try {
         ctl::DaemonView view;
         const nlohmann::json status = ctl::send_command(socket_path, "status");
-        if (status.contains("external") && status["external"].is_object() &&
-            status["external"].value("name", nlohmann::json()).is_string()) {
-            view.external = status["external"]["name"].get<std::string>();
+        if (!status.contains("external") || !status["external"].is_object() ||
+            !status["external"].value("name", nlohmann::json()).is_string()) {
+            throw ctl::ControlError("ndproxyd sent a status without its external interface");
         }
+        view.external = status["external"]["name"].get<std::string>();
         view.list = ctl::send_command(socket_path, "list");
         return view;
     } catch (const ctl::ControlError& error) {
@@ -231,20 +232,6 @@ int list_kernel(const Invocation& invocation) {
     return 0;
 }
 
-// The stats, with the entry gauges from "status" added where the daemon's stats lack them.
-nlohmann::json prometheus_stats(const std::string& socket_path) {
-    nlohmann::json stats = ctl::send_command(socket_path, "stats");
-    if (stats.is_object() && (!stats.contains("entries") || !stats.contains("kernel_entries"))) {
-        const nlohmann::json status = ctl::send_command(socket_path, "status");
-        for (const char* gauge : {"entries", "kernel_entries"}) {
-            if (!stats.contains(gauge) && status.is_object() && status.contains(gauge)) {
-                stats[gauge] = status[gauge];
-            }
-        }
-    }
-    return stats;
-}
-
 int run(int argc, const char* const argv[]) {
     const Invocation invocation = parse_invocation(argc, argv);
     switch (invocation.action) {
@@ -269,10 +256,7 @@ int run(int argc, const char* const argv[]) {
         }
         return 0;
     }
-    const nlohmann::json payload =
-        invocation.prometheus ? prometheus_stats(invocation.socket_path)
-                              : ctl::send_command(invocation.socket_path, invocation.command);
-    write_stdout(render(invocation, payload));
+    write_stdout(render(invocation, ctl::send_command(invocation.socket_path, invocation.command)));
     return 0;
 }
 

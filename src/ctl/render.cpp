@@ -7,11 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <vector>
 
 #include "core/ipv6.hpp"
+#include "core/stats_table.hpp"
 
 namespace ndproxy::ctl {
 namespace {
@@ -19,76 +19,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kMissing = "-";
-
-// The counters in the order an operator follows a solicitation through the daemon; counters a
-// newer daemon adds are printed after these, alphabetically.
-constexpr std::array<std::string_view, 14> kCounterOrder{
-    "neighbours_seen",    "entries_added", "entries_withdrawn", "probes_sent",   "probe_answers",
-    "announcements_sent", "ns_received",   "ns_answered",       "verifications", "resyncs",
-    "netlink_overflows",  "proxy_repairs", "kernel_errors",     "send_errors"};
-constexpr std::string_view kDropCounters = "ns_dropped";
-
-// HELP texts of the Prometheus families; a counter a newer daemon adds gets a generic one.
-struct MetricHelp {
-    std::string_view name;
-    std::string_view help;
-};
-constexpr auto kCounterHelp = std::to_array<MetricHelp>({
-    {"neighbours_seen", "Neighbour events about eligible addresses on the internal interfaces."},
-    {"entries_added", "Proxy entries installed in the kernel."},
-    {"entries_withdrawn", "Proxy entries withdrawn after their address was confirmed gone."},
-    {"probes_sent", "Neighbor Solicitations sent on the internal side to confirm an address."},
-    {"probe_answers", "Answers to those solicitations."},
-    {"announcements_sent", "Unsolicited Neighbor Advertisements sent on the external link."},
-    {"ns_received", "Neighbor Solicitations received by the responder."},
-    {"ns_answered", "Neighbor Solicitations the responder answered."},
-    {"ns_socket_drops",
-     "Neighbor Solicitations the kernel dropped before the responder read them."},
-    {"ns_backlogs",
-     "Reads that left solicitations queued; each shrinks the answer budget for a while."},
-    {"verifications", "Unknown targets solicited on the internal side before answering."},
-    {"resyncs", "Full resynchronisations from a fresh kernel dump."},
-    {"netlink_overflows", "Netlink event socket overflows (ENOBUFS), each followed by a resync."},
-    {"proxy_repairs", "Owned proxy entries put back after they vanished from the kernel."},
-    {"kernel_errors", "Netlink requests the kernel refused."},
-    {"send_errors", "Packets that could not be sent."},
-    {"answer_errors", "Responder answers that could not be sent."},
-    {"verified", "Unknown targets that answered on the internal side, then answered and mirrored."},
-    {"verification_misses", "Unknown targets that did not answer on the internal side."},
-    {"negative_cache_evictions",
-     "Misses dropped from the full negative cache before they expired."},
-    {"entries_limit", "New addresses not proxied because the entry table was full."},
-    {"mac_address_limit",
-     "New addresses not proxied because their VM's MAC holds --max-addresses-per-mac already."},
-    {"mac_rate_limit",
-     "New addresses not proxied (yet) because their VM's MAC added them faster than "
-     "--new-addresses-per-minute."},
-    {"control_clients_rejected", "Control-socket clients refused because too many were connected."},
-    {"control_requests_refused",
-     "Control requests that change state, refused to a client that is neither root nor the "
-     "daemon's user."},
-    {"groups_limit",
-     "Responder answers whose solicited-node group was not joined: too many groups already."},
-    {"kernel_promotions", "Addresses moved from the responder into a freed kernel slot."},
-    {"kernel_demotions", "Addresses moved from the kernel to the responder (ceiling lowered)."},
-    {"address_conflicts",
-     "Address conflicts begun: another host claimed an address whose VM still answers here."},
-    {"conflict_defences", "Advertisements sent to defend an address in conflict."},
-    {"defences_held_off",
-     "Conflicting claims not defended: the address was defended less than 10 s before."},
-    {"claims_held_off",
-     "Claims by another host that probed no sooner: the VM had answered less than 1 s before."},
-});
-// Values in "stats" that are levels, not running totals.
-constexpr auto kGaugeHelp = std::to_array<MetricHelp>({
-    {"entries", "Addresses the daemon currently proxies."},
-    {"kernel_entries", "Of those, the ones answered by a kernel proxy entry."},
-    {"responder_entries",
-     "Of those, the ones answered by the responder (beyond the kernel's share)."},
-    {"verifications_in_flight", "Unknown targets being solicited on the internal side now."},
-    {"negative_cache", "Unknown targets remembered as absent."},
-    {"answer_budget", "Responder answers per second allowed in all now (backlogs shrink it)."},
-});
 
 const json* member(const json& object, std::string_view key) {
     if (!object.is_object()) {
@@ -153,24 +83,6 @@ std::string describe_interface(const json& interface) {
     return fmt::format("{} (ifindex {}, {})", name, text_of(ifindex), is_up ? "up" : "down");
 }
 
-std::string_view help_of(std::span<const MetricHelp> table, std::string_view name) {
-    const auto found = std::find_if(table.begin(), table.end(),
-                                    [&](const MetricHelp& metric) { return metric.name == name; });
-    return found == table.end() ? std::string_view() : found->help;
-}
-
-// Prometheus metric names are [a-zA-Z_:][a-zA-Z0-9_:]*; the daemon's counter names already are,
-// this only keeps a surprising one from breaking the whole file for the collector.
-std::string metric_name(std::string_view name) {
-    std::string result;
-    for (const char c : name) {
-        const bool ok =
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        result += ok ? c : '_';
-    }
-    return result;
-}
-
 // Escapes a label value (backslash, double quote, newline), as the exposition format requires.
 std::string label_value(std::string_view value) {
     std::string result;
@@ -226,20 +138,10 @@ std::string format_age(const json& seconds) {
     return fmt::format("{}d{:02}h", total / 86400, total % 86400 / 3600);
 }
 
-// Who answers for an entry; a daemon before the kernel ceiling only says whether it is in the
-// kernel.
-std::string path_of(const json& entry) {
-    if (member(entry, "path") != nullptr || member(entry, "kernel") == nullptr) {
-        return text_of(entry, "path");
-    }
-    const json* kernel = member(entry, "kernel");
-    return kernel->is_boolean() && kernel->get<bool>() ? "kernel" : std::string(kMissing);
-}
-
 namespace {
 
 // The MAC of the host that claims the address while its VM answers here; "claimed" when the
-// claim named none, "-" when there is no conflict (or the daemon is older).
+// claim named none, "-" when there is no conflict.
 std::string conflict_of(const json& entry) {
     const json* conflict = member(entry, "conflict");
     if (conflict == nullptr) {
@@ -262,8 +164,8 @@ std::string render_list(const json& entries) {
             const std::string address = text_of(entry, "address");
             rows.push_back({Ipv6Address::parse(address),
                             {address, text_of(entry, "interface"), text_of(entry, "lladdr"),
-                             text_of(entry, "state"), text_of(entry, "origin"), path_of(entry),
-                             age_of(entry, "age"), conflict_of(entry)}});
+                             text_of(entry, "state"), text_of(entry, "origin"),
+                             text_of(entry, "path"), age_of(entry, "age"), conflict_of(entry)}});
         }
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -281,31 +183,18 @@ std::string render_list(const json& entries) {
 }
 
 std::string render_stats(const json& stats) {
-    if (!stats.is_object()) {
-        return {};
-    }
     std::string text;
-    const auto print_drops = [&] {
-        if (const json* drops = member(stats, kDropCounters); drops && drops->is_object()) {
-            for (const auto& [reason, count] : drops->items()) {
-                text += fmt::format("{}.{}: {}\n", kDropCounters, reason, text_of(&count));
+    for (const stats::Metric& metric : stats::kTable) {
+        const json* value = member(stats, metric.name);
+        if (value == nullptr) {
+            continue;
+        }
+        if (metric.kind != stats::Kind::drops) {
+            text += fmt::format("{}: {}\n", metric.name, text_of(value));
+        } else if (value->is_object()) {
+            for (const auto& [reason, count] : value->items()) {
+                text += fmt::format("{}.{}: {}\n", metric.name, reason, text_of(&count));
             }
-        }
-    };
-    for (std::string_view name : kCounterOrder) {
-        if (const json* value = member(stats, name)) {
-            text += fmt::format("{}: {}\n", name, text_of(value));
-        }
-        if (name == "ns_answered") {
-            print_drops();
-        }
-    }
-    for (const auto& [name, value] : stats.items()) {
-        const bool known =
-            name == kDropCounters ||
-            std::find(kCounterOrder.begin(), kCounterOrder.end(), name) != kCounterOrder.end();
-        if (!known) {
-            text += fmt::format("{}: {}\n", name, text_of(&value));
         }
     }
     return text;
@@ -337,18 +226,12 @@ std::string render_status(const json& status) {
     lines.push_back({"announce:", text_of(status, "announce")});
     lines.push_back({"manage sysctls:", text_of(status, "manage_sysctls")});
     lines.push_back({"dry run:", text_of(status, "dry_run")});
-    // A daemon before the kernel ceiling reports neither of the last two.
-    std::string entries = fmt::format("{} ({} in the kernel", text_of(status, "entries"),
-                                      text_of(status, "kernel_entries"));
-    if (member(status, "responder_entries") != nullptr) {
-        entries +=
-            fmt::format(", {} answered by the responder", text_of(status, "responder_entries"));
-    }
-    lines.push_back({"entries:", entries + ")"});
-    if (member(status, "kernel_ceiling") != nullptr) {
-        lines.push_back({"kernel share:", fmt::format("at most {} entries (--kernel-entries)",
-                                                      text_of(status, "kernel_ceiling"))});
-    }
+    lines.push_back(
+        {"entries:", fmt::format("{} ({} in the kernel, {} answered by the responder)",
+                                 text_of(status, "entries"), text_of(status, "kernel_entries"),
+                                 text_of(status, "responder_entries"))});
+    lines.push_back({"kernel share:", fmt::format("at most {} entries (--kernel-entries)",
+                                                  text_of(status, "kernel_ceiling"))});
     return render_table(lines);
 }
 
@@ -376,47 +259,28 @@ std::string render_prometheus(const json& stats) {
         return {};
     }
     std::string text;
-    const auto add_counter = [&](std::string_view name, const json& value) {
-        const auto sample = sample_value(value);
-        if (!sample) {
-            return;
-        }
-        std::string_view help = help_of(kCounterHelp, name);
-        const std::string metric = fmt::format("ndproxyd_{}_total", metric_name(name));
-        const std::string generic = fmt::format("ndproxyd counter {}.", metric_name(name));
-        text += metric_family(metric, "counter", help.empty() ? generic : help);
-        text += fmt::format("{} {}\n", metric, *sample);
-    };
-    for (const MetricHelp& counter : kCounterHelp) {
-        if (const json* value = member(stats, counter.name)) {
-            add_counter(counter.name, *value);
-        }
-    }
-    for (const auto& [name, value] : stats.items()) {
-        const bool special = name == kDropCounters || !help_of(kCounterHelp, name).empty() ||
-                             !help_of(kGaugeHelp, name).empty();
-        if (!special) {
-            add_counter(name, value);
-        }
-    }
-    // Always present, even with no drops yet, so that a dashboard's query finds the family.
-    text += metric_family("ndproxyd_ns_dropped_total", "counter",
-                          "Neighbor Solicitations dropped, by reason.");
-    if (const json* drops = member(stats, kDropCounters); drops && drops->is_object()) {
-        for (const auto& [reason, count] : drops->items()) {
-            if (const auto sample = sample_value(count)) {
-                text += fmt::format("ndproxyd_ns_dropped_total{{reason=\"{}\"}} {}\n",
-                                    label_value(reason), *sample);
+    for (const stats::Metric& metric : stats::kTable) {
+        const json* value = member(stats, metric.name);
+        if (metric.kind == stats::Kind::drops) {
+            // Always present, even with no drops yet, so that a dashboard's query finds it.
+            const std::string family = fmt::format("ndproxyd_{}_total", metric.name);
+            text += metric_family(family, "counter", metric.help);
+            if (value != nullptr && value->is_object()) {
+                for (const auto& [reason, count] : value->items()) {
+                    if (const auto sample = sample_value(count)) {
+                        text += fmt::format("{}{{reason=\"{}\"}} {}\n", family, label_value(reason),
+                                            *sample);
+                    }
+                }
             }
+            continue;
         }
-    }
-    for (const MetricHelp& gauge : kGaugeHelp) {
-        const json* value = member(stats, gauge.name);
-        const auto sample = value ? sample_value(*value) : std::nullopt;
-        if (sample) {
-            const std::string metric = fmt::format("ndproxyd_{}", gauge.name);
-            text += metric_family(metric, "gauge", gauge.help);
-            text += fmt::format("{} {}\n", metric, *sample);
+        if (const auto sample = value ? sample_value(*value) : std::nullopt) {
+            const bool counter = metric.kind == stats::Kind::counter;
+            const std::string family =
+                fmt::format("ndproxyd_{}{}", metric.name, counter ? "_total" : "");
+            text += metric_family(family, counter ? "counter" : "gauge", metric.help);
+            text += fmt::format("{} {}\n", family, *sample);
         }
     }
     return text;

@@ -193,10 +193,9 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         case control::Command::list:
             break;  // a ListReply, written a slice at a time (constructor)
         case control::Command::stats: {
-            nlohmann::json stats = control::stats_payload(service_, responder_);
-            stats["control_clients_rejected"] = control_->rejected_clients();
-            stats["control_requests_refused"] = control_->refused_requests();
-            return {{"ok", true}, {"stats", std::move(stats)}};
+            const control::ControlCounters counted{control_->rejected_clients(),
+                                                   control_->refused_requests()};
+            return {{"ok", true}, {"stats", control::stats_payload(service_, responder_, counted)}};
         }
         case control::Command::status:
             return {{"ok", true},

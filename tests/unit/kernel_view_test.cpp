@@ -123,14 +123,6 @@ TEST(KernelView, OwnedEntryOnAnotherInterfaceIsNotTheDaemons) {
         std::string::npos);
 }
 
-TEST(KernelView, UnknownExternalMatchesAnyInterface) {
-    const json view = kernel_view(
-        {entry("2001:db8:1::10", "eth1", 71, 5)},
-        DaemonView{json::parse(R"([{"address": "2001:db8:1::10", "kernel": true}])"), ""});
-    EXPECT_EQ(view["entries"][0]["daemon"], true);
-    EXPECT_EQ(view["warnings"], json::array());
-}
-
 TEST(KernelView, MalformedDaemonListIsIgnored) {
     const json view = kernel_view(sample_table(), DaemonView{json{{"not", "a list"}}, "ext"});
     EXPECT_EQ(view["warnings"].size(), 2u);  // both owned entries are unknown to it

@@ -1,11 +1,14 @@
 #include "ctl/render.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+
+#include "core/stats_table.hpp"
 
 namespace ndproxy::ctl {
 namespace {
@@ -65,15 +68,6 @@ TEST(RenderList, ConflictWithoutAClaimantsMac) {
               "2001:db8::2  -          -       -      -       -     -    -\n");
 }
 
-TEST(RenderList, PathOfAnOlderDaemonFromItsKernelFlag) {
-    const json entries = json::parse(R"([{"address": "2001:db8::1", "kernel": true},
-                                         {"address": "2001:db8::2", "kernel": false}])");
-    EXPECT_EQ(render_list(entries),
-              "ADDRESS      INTERFACE  LLADDR  STATE  ORIGIN  PATH    AGE  CONFLICT\n"
-              "2001:db8::1  -          -       -      -       kernel  -    -\n"
-              "2001:db8::2  -          -       -      -       -       -    -\n");
-}
-
 TEST(RenderList, EmptyListIsJustTheHeader) {
     EXPECT_EQ(render_list(json::array()),
               "ADDRESS  INTERFACE  LLADDR  STATE  ORIGIN  PATH  AGE  CONFLICT\n");
@@ -103,8 +97,34 @@ TEST(RenderStats, CountersInProtocolOrderWithDropReasons) {
               "ns_answered: 90\n"
               "ns_dropped.bad_length: 1\n"
               "ns_dropped.hop_limit: 3\n"
-              "send_errors: 0\n"
-              "zz_new_counter: 1\n");
+              "send_errors: 0\n");
+}
+
+// Every member of the table, each with its own value, and one the table does not name.
+json every_stat() {
+    json stats = json::object();
+    std::uint64_t value = 0;
+    for (const stats::Metric& metric : stats::kTable) {
+        stats[std::string(metric.name)] =
+            metric.kind == stats::Kind::drops ? json{{"hop_limit", ++value}} : json(++value);
+    }
+    stats["not_in_the_table"] = 7;
+    return stats;
+}
+
+TEST(RenderStats, OneLineAMemberInTheTablesOrder) {
+    std::istringstream lines(render_stats(every_stat()));
+    std::uint64_t value = 0;
+    for (const stats::Metric& metric : stats::kTable) {
+        const std::string label = metric.kind == stats::Kind::drops
+                                      ? fmt::format("{}.hop_limit", metric.name)
+                                      : std::string(metric.name);
+        std::string line;
+        ASSERT_TRUE(std::getline(lines, line)) << metric.name;
+        EXPECT_EQ(line, fmt::format("{}: {}", label, ++value));
+    }
+    std::string rest;
+    EXPECT_FALSE(std::getline(lines, rest)) << rest;
 }
 
 TEST(RenderStats, NotAnObjectPrintsNothing) {
@@ -135,12 +155,6 @@ TEST(RenderStatus, ReadableSummary) {
               "dry run:         no\n"
               "entries:         12 (11 in the kernel, 1 answered by the responder)\n"
               "kernel share:    at most 11 entries (--kernel-entries)\n");
-}
-
-TEST(RenderStatus, OlderDaemonWithoutTheResponderShare) {
-    const std::string text = render_status(json{{"entries", 12}, {"kernel_entries", 11}});
-    EXPECT_NE(text.find("entries:         12 (11 in the kernel)\n"), std::string::npos) << text;
-    EXPECT_EQ(text.find("kernel share:"), std::string::npos) << text;
 }
 
 TEST(RenderStatus, EmptyPrefixListIsShownAsMissing) {
@@ -190,9 +204,6 @@ TEST(RenderPrometheus, CountersDropsAndGauges) {
               "# HELP ndproxyd_entries_added_total Proxy entries installed in the kernel.\n"
               "# TYPE ndproxyd_entries_added_total counter\n"
               "ndproxyd_entries_added_total 5\n"
-              "# HELP ndproxyd_zz_new_total ndproxyd counter zz_new.\n"
-              "# TYPE ndproxyd_zz_new_total counter\n"
-              "ndproxyd_zz_new_total 1\n"
               "# HELP ndproxyd_ns_dropped_total Neighbor Solicitations dropped, by reason.\n"
               "# TYPE ndproxyd_ns_dropped_total counter\n"
               "ndproxyd_ns_dropped_total{reason=\"bad_code\"} 0\n"
@@ -206,12 +217,13 @@ TEST(RenderPrometheus, CountersDropsAndGauges) {
               "ndproxyd_kernel_entries 2\n");
 }
 
-TEST(RenderPrometheus, EscapesLabelsAndSanitisesNames) {
-    const json stats = json::parse(R"({"odd-name": 2, "neg": -1,
+TEST(RenderPrometheus, EscapesLabelsAndLeavesOutNegativeValues) {
+    const json stats = json::parse(R"({"resyncs": -1, "entries": -2, "probes_sent": 2,
                                        "ns_dropped": {"a\"b\\c\nd": 1}})");
     const std::string text = render_prometheus(stats);
-    EXPECT_NE(text.find("\nndproxyd_odd_name_total 2\n"), std::string::npos) << text;
-    EXPECT_EQ(text.find("neg"), std::string::npos) << text;
+    EXPECT_NE(text.find("\nndproxyd_probes_sent_total 2\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("resyncs"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ndproxyd_entries"), std::string::npos) << text;
     EXPECT_NE(text.find("ndproxyd_ns_dropped_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n"),
               std::string::npos)
         << text;
@@ -259,6 +271,25 @@ TEST(RenderPrometheus, ResponderLevelsAreGauges) {
           "# TYPE ndproxyd_verified_total counter\nndproxyd_verified_total 1\n"}) {
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nin:\n" << text;
     }
+}
+
+TEST(RenderPrometheus, EveryRowIsAFamilyOfItsKind) {
+    const std::string text = render_prometheus(every_stat());
+    std::uint64_t value = 0;
+    for (const stats::Metric& metric : stats::kTable) {
+        ++value;
+        const bool gauge = metric.kind == stats::Kind::gauge;
+        const std::string family = fmt::format("ndproxyd_{}{}", metric.name, gauge ? "" : "_total");
+        const std::string sample = metric.kind == stats::Kind::drops
+                                       ? fmt::format("{}{{reason=\"hop_limit\"}} {}", family, value)
+                                       : fmt::format("{} {}", family, value);
+        EXPECT_NE(text.find(fmt::format("# HELP {} {}\n# TYPE {} {}\n{}\n", family, metric.help,
+                                        family, gauge ? "gauge" : "counter", sample)),
+                  std::string::npos)
+            << family << " in\n"
+            << text;
+    }
+    EXPECT_EQ(text.find("not_in_the_table"), std::string::npos) << text;
 }
 
 TEST(RenderPrometheus, NotAnObjectPrintsNothing) {
