@@ -99,8 +99,9 @@ public:
     };
     Resolved on_advertisement(const Ipv6Address& target, TimePoint now);
     std::vector<ResponderAction> on_timer(TimePoint now);
-    // The solicitations came faster than they were read: the shares shrink for a while.
-    void on_backlog(TimePoint now) { limits_.note_backlog(now); }
+    // The kernel dropped solicitations the daemon did not read in time: the shares shrink for a
+    // while.
+    void on_frames_lost(TimePoint now) { limits_.note_loss(now); }
     void reconfigure(ResponderSettings settings);
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const;

@@ -21,9 +21,15 @@ void ResponderService::on_frames_readable(TimePoint now) {
         [&](const ndp::SolicitationOrDrop& parsed) { handle_solicitation(parsed, now); });
     if (!drained) {
         ++stats_.backlogs;
-        policy_.on_backlog(now);
     }
-    stats_.socket_drops += packets_.take_frame_drops();
+    // Frames left queued do no harm: the socket holds 4 MiB, tens of milliseconds of reading,
+    // and they are read on the next turn. Frames the kernel dropped do: the router's were as
+    // likely to be among them as a flood's. Only then do the answers, which cost most, give way.
+    const std::uint64_t lost = packets_.take_frame_drops();
+    stats_.socket_drops += lost;
+    if (lost > 0) {
+        policy_.on_frames_lost(now);
+    }
 }
 
 void ResponderService::handle_solicitation(const ndp::SolicitationOrDrop& parsed, TimePoint now) {

@@ -46,21 +46,21 @@ void SourceLimits::roll_window(TimePoint now) {
     if (window == window_) {
         return;
     }
-    // Windows without a solicitation had no backlog either.
+    // Windows without a solicitation lost none either.
     const double quiet =
-        static_cast<double>(std::min<std::uint64_t>(window - window_, 64)) - (backlogged_ ? 1 : 0);
-    if (backlogged_) {
+        static_cast<double>(std::min<std::uint64_t>(window - window_, 64)) - (lost_ ? 1 : 0);
+    if (lost_) {
         scale_ = std::max(kMinScale, scale_ / 2);
     }
     scale_ = std::min(1.0, scale_ + quiet / 16);
-    backlogged_ = false;
+    lost_ = false;
     window_ = window;
     window_used_ = 0;
 }
 
-void SourceLimits::note_backlog(TimePoint now) {
+void SourceLimits::note_loss(TimePoint now) {
     roll_window(now);
-    backlogged_ = true;
+    lost_ = true;
 }
 
 unsigned SourceLimits::current_rate() const {
@@ -109,7 +109,7 @@ SourceLimits::Verdict SourceLimits::take_answer(Bucket bucket, TimePoint now) {
     if (state.tokens < 1.0) {
         return Verdict::source_rate;
     }
-    // A source alone loses nothing to a backlog that only it causes: the scale is for sharing.
+    // A source alone loses nothing to a loss that only it causes: the scale is for sharing.
     const std::uint32_t active = std::max<std::uint32_t>(1, active_sources());
     const unsigned total_rate = active == 1 ? settings_.total : current_rate();
     const auto budget = std::max<std::uint32_t>(

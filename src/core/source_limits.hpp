@@ -52,12 +52,14 @@ public:
     // One answer to the source in `bucket`, if its rate, its share and the cap allow.
     Verdict take_answer(Bucket bucket, TimePoint now);
 
-    // The daemon could not read every queued solicitation: it is at its limit, and what it does
-    // not read the kernel drops, the router's solicitations as likely as a flood's. Answers are
-    // what costs most, so the overall budget halves for every window with a backlog and grows
-    // back by a sixteenth of the cap for every window without (AIMD, as TCP's congestion
-    // window): shares shrink with it, a heavy source's first, and the daemon keeps up.
-    void note_backlog(TimePoint now);
+    // The kernel dropped solicitations the daemon did not read in time: it is at its limit, and
+    // the kernel drops blindly, the router's solicitations as likely as a flood's. Answers are
+    // what costs most, so the overall budget halves for every window with a loss and grows back
+    // by a sixteenth of the cap for every window without (AIMD, as TCP's congestion window):
+    // shares shrink with it, a heavy source's first, until the daemon reads everything again.
+    // Not on a mere backlog: frames left queued are read on the next turn, and shrinking then
+    // cut a flood's answers to an eighth while a core stood half idle.
+    void note_loss(TimePoint now);
     // Answers per second the overall budget allows now.
     [[nodiscard]] unsigned current_rate() const;
 
@@ -90,8 +92,8 @@ private:
     std::array<State, kBuckets> buckets_{};
     std::uint64_t window_ = 0;
     std::uint32_t window_used_ = 0;
-    bool backlogged_ = false;  // in this window
-    double scale_ = 1.0;       // of the overall cap, kMinScale ... 1
+    bool lost_ = false;   // in this window
+    double scale_ = 1.0;  // of the overall cap, kMinScale ... 1
     // Each source counts once, in the window it last asked in, over the last two seconds: a ring of
     // windows, each with the number of sources whose last solicitation fell in it.
     struct Recent {

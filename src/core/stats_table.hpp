@@ -102,9 +102,10 @@ inline constexpr auto kTable = std::to_array<Metric>({
      "Neighbor Solicitations the responder answered."},
     {Id::ns_dropped, "ns_dropped", Kind::drops, "Neighbor Solicitations dropped, by reason."},
     {Id::ns_socket_drops, "ns_socket_drops", Kind::counter,
-     "Neighbor Solicitations the kernel dropped before the responder read them."},
+     "Neighbor Solicitations the kernel dropped before the responder read them; each loss "
+     "shrinks the answer budget for a while."},
     {Id::ns_backlogs, "ns_backlogs", Kind::counter,
-     "Reads that left solicitations queued; each shrinks the answer budget for a while."},
+     "Reads that left solicitations queued for the next turn (a busy reader, no loss)."},
     {Id::verifications, "verifications", Kind::counter,
      "Unknown targets solicited on the internal side before answering."},
     {Id::verified, "verified", Kind::counter,
@@ -147,7 +148,7 @@ inline constexpr auto kTable = std::to_array<Metric>({
      "Unknown targets being solicited on the internal side now."},
     {Id::negative_cache, "negative_cache", Kind::gauge, "Unknown targets remembered as absent."},
     {Id::answer_budget, "answer_budget", Kind::gauge,
-     "Responder answers per second allowed in all now (backlogs shrink it)."},
+     "Responder answers per second allowed in all now (lost solicitations shrink it)."},
 });
 
 namespace detail {

@@ -167,7 +167,8 @@ public:
         }
         return !backlogged;
     }
-    std::uint64_t take_frame_drops() override { return 0; }
+    std::uint64_t frame_drops = 0;  // what the next take_frame_drops reports
+    std::uint64_t take_frame_drops() override { return std::exchange(frame_drops, 0); }
     bool send_answer(int ifindex, const ndp::AnswerFrame& answer) override {
         const auto icmp = ndp::build_advertisement(answer.advert.target, answer.advert.flags,
                                                    answer.advert.target_lladdr);

@@ -198,5 +198,27 @@ TEST_F(ResponderServiceTest, FramesForOtherHostsAreCountedAndNotAnswered) {
     EXPECT_EQ(packets.frames_out.size(), 1u);
 }
 
+// The overall budget gives way only when the kernel lost frames the daemon did not read in time;
+// frames merely left queued are read on the next turn and cost nothing.
+TEST_F(ResponderServiceTest, TheBudgetShrinksOnLostFramesNotOnABacklog) {
+    ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
+    const unsigned full = responder.policy().answer_budget();
+    packets.backlogged = true;
+    packets.frames_in = {
+        {solicitation_from_router(addr("2001:db8:1::10")), ndp::Delivery::multicast}};
+    responder.on_frames_readable(t0);
+    responder.on_frames_readable(t0 + 200ms);
+    EXPECT_EQ(responder.stats().backlogs, 2u);
+    EXPECT_EQ(responder.policy().answer_budget(), full) << "a backlog alone shrinks nothing";
+    packets.frame_drops = 7;
+    responder.on_frames_readable(t0 + 400ms);
+    // The next window's first solicitation closes the window of the loss.
+    packets.frames_in = {
+        {solicitation_from_router(addr("2001:db8:1::10")), ndp::Delivery::multicast}};
+    responder.on_frames_readable(t0 + 500ms);
+    EXPECT_EQ(responder.stats().socket_drops, 7u);
+    EXPECT_EQ(responder.policy().answer_budget(), full / 2);
+}
+
 }  // namespace
 }  // namespace ndproxy

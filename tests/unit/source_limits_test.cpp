@@ -139,31 +139,31 @@ TEST_F(SourceLimitsTest, SlotsLeaveRoomForOneMoreSource) {
     EXPECT_EQ(table.slot_holders(), 1u);
 }
 
-TEST_F(SourceLimitsTest, ABacklogShrinksTheBudgetForSharingAndItGrowsBack) {
+TEST_F(SourceLimitsTest, ALossShrinksTheBudgetForSharingAndItGrowsBack) {
     SourceLimits table(limits(200000, 160000));  // 16,000 per window
     const auto router = table.bucket_of(kRouter);
     const auto forger = table.bucket_of(kForger);
     granted(table, router, 1, t0 - 1s);  // the router asked a moment ago
-    // A backlog in each of five windows: halved each time, down to an eighth.
+    // A loss in each of five windows: halved each time, down to an eighth.
     for (int w = 0; w < 5; ++w) {
-        table.note_backlog(t0 + w * SourceLimits::kWindow);
+        table.note_loss(t0 + w * SourceLimits::kWindow);
     }
-    table.note_backlog(t0 + 5 * SourceLimits::kWindow);
+    table.note_loss(t0 + 5 * SourceLimits::kWindow);
     EXPECT_EQ(table.current_rate(), 160000u / 8);
     // Now 2,000 a window for the two of them: 1,000 each.
     const TimePoint busy = t0 + 5 * SourceLimits::kWindow;
     EXPECT_EQ(granted(table, forger, 5000, busy), 1000);
     EXPECT_EQ(granted(table, router, 5000, busy), 1000);
     // Ten quiet windows later: an eighth plus ten sixteenths.
-    table.note_backlog(busy);
+    table.note_loss(busy);
     const TimePoint later = busy + 11 * SourceLimits::kWindow;
     EXPECT_EQ(granted(table, forger, 1, later), 1);
     EXPECT_EQ(table.current_rate(), 160000u * 3 / 4);
-    // A source alone is not held back by a backlog it causes itself.
+    // A source alone is not held back by a loss it causes itself.
     SourceLimits alone(limits(200000, 160000));
     const auto only = alone.bucket_of(kRouter);
     for (int w = 0; w < 5; ++w) {
-        alone.note_backlog(t0 + w * SourceLimits::kWindow);
+        alone.note_loss(t0 + w * SourceLimits::kWindow);
     }
     EXPECT_EQ(granted(alone, only, 20000, t0 + 5 * SourceLimits::kWindow), 16000);
 }
