@@ -1,5 +1,7 @@
 #include "core/config_options.hpp"
 
+#include <fnmatch.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -7,6 +9,8 @@
 #include <array>
 #include <chrono>
 #include <type_traits>
+
+#include "core/link_tracker.hpp"
 
 namespace ndproxy::config_options {
 namespace {
@@ -87,6 +91,12 @@ void apply_internal(Config& config, std::span<const Setting> settings) {
                 fmt::format("{}: \"{}\" is the external interface, it cannot also be internal",
                             setting.where(), name));
         }
+        // A pattern that matched the uplink would make it internal the moment it appears.
+        if (is_interface_pattern(name) && fnmatch(name.c_str(), config.external.c_str(), 0) == 0) {
+            throw ConfigError(
+                fmt::format("{}: the pattern \"{}\" matches the external interface \"{}\"",
+                            setting.where(), name, config.external));
+        }
         if (std::find(config.internal.begin(), config.internal.end(), name) ==
             config.internal.end()) {
             config.internal.push_back(std::move(name));
@@ -132,7 +142,8 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"external", 'e', value, anywhere, general, required, "IFACE", "the uplink (required)",
      custom(&apply_external)},
     {"internal", 'i', repeatable, anywhere, general, required, "IFACE",
-     "an interface the VMs sit behind; repeat for several (required)", custom(&apply_internal)},
+     "an interface the VMs sit behind, or a glob pattern (tap*); repeat for several (required)",
+     custom(&apply_internal)},
     // Scope is explicit: without a prefix a VM could make the host claim, and announce with
     // the override flag, any global address it shows up with, other customers' included.
     {"prefix", 'p', repeatable, anywhere, general, required_last, "PREFIX",

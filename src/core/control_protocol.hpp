@@ -40,7 +40,9 @@
 //           (the resource bounds hit among them, README "Reliability").
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
 //            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
-//            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool}],
+//            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool,
+//                          "pattern": "tap*" (only for a link a pattern matched)}],
+//            "internal_patterns": ["tap*"],
 //            "prefixes": ["2001:db8:1::/64"] (at least one),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),

@@ -13,6 +13,9 @@ double seconds(Duration duration) {
 
 nlohmann::json link_json(const TrackedLink& link) {
     nlohmann::json json{{"name", link.name}, {"up", link.up}};
+    if (!link.pattern.empty()) {
+        json["pattern"] = link.pattern;
+    }
     json["ifindex"] = link.present() ? nlohmann::json(link.ifindex) : nlohmann::json(nullptr);
     return json;
 }
@@ -145,6 +148,12 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
     for (const TrackedLink& link : service.links().internal()) {
         internal.push_back(link_json(link));
     }
+    nlohmann::json patterns = nlohmann::json::array();
+    for (const std::string& name : config.internal) {
+        if (is_interface_pattern(name)) {
+            patterns.push_back(name);
+        }
+    }
     nlohmann::json prefixes = nlohmann::json::array();
     for (const Ipv6Prefix& prefix : config.prefixes) {
         prefixes.push_back(prefix.to_string());
@@ -154,6 +163,7 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
         {"uptime", seconds(uptime)},
         {"external", link_json(service.links().external())},
         {"internal", internal},
+        {"internal_patterns", patterns},
         {"prefixes", prefixes},
         {"responder", to_string(config.responder)},
         {"router", config.router},

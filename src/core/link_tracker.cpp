@@ -1,5 +1,7 @@
 #include "core/link_tracker.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 
 namespace ndproxy {
@@ -32,20 +34,80 @@ bool follow(TrackedLink& link, const LinkUpdate& update, bool& vanished) {
     return false;
 }
 
+TrackedLink member(const LinkUpdate& update, const std::string& pattern) {
+    TrackedLink link{update.name};
+    link.pattern = pattern;
+    link.ifindex = update.ifindex;
+    link.up = update.up;
+    link.lladdr = update.lladdr;
+    return link;
+}
+
 }  // namespace
+
+bool is_interface_pattern(std::string_view name) {
+    return name.find_first_of("*?[") != std::string_view::npos;
+}
 
 LinkTracker::LinkTracker(std::string external, const std::vector<std::string>& internal)
     : external_{std::move(external)} {
     for (const std::string& name : internal) {
-        internal_.push_back(TrackedLink{name});
+        if (is_interface_pattern(name)) {
+            patterns_.push_back(name);
+        } else {
+            internal_.push_back(TrackedLink{name});
+        }
     }
+    named_ = internal_.size();
+}
+
+const std::string* LinkTracker::matching_pattern(const std::string& name) const {
+    if (name == external_.name) {
+        return nullptr;
+    }
+    for (std::size_t i = 0; i < named_; ++i) {
+        if (internal_[i].name == name) {
+            return nullptr;
+        }
+    }
+    auto found = std::find_if(patterns_.begin(), patterns_.end(), [&](const std::string& pattern) {
+        return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+    });
+    return found == patterns_.end() ? nullptr : &*found;
+}
+
+void LinkTracker::follow_members(const LinkUpdate& update, Change& change) {
+    const std::string* pattern = update.deleted ? nullptr : matching_pattern(update.name);
+    auto found =
+        std::find_if(internal_.begin() + static_cast<std::ptrdiff_t>(named_), internal_.end(),
+                     [&](const TrackedLink& link) { return link.ifindex == update.ifindex; });
+    if (found == internal_.end()) {
+        if (pattern != nullptr) {
+            internal_.push_back(member(update, *pattern));
+            change.relevant = true;
+        }
+        return;
+    }
+    if (pattern == nullptr) {
+        // Deleted, or renamed to a name no pattern matches: it leaves.
+        change.internal_gone.push_back(found->ifindex);
+        internal_.erase(found);
+        change.relevant = true;
+        return;
+    }
+    const TrackedLink updated = member(update, *pattern);
+    if (updated.name != found->name || updated.up != found->up || updated.lladdr != found->lladdr) {
+        change.relevant = true;
+    }
+    *found = updated;
 }
 
 LinkTracker::Change LinkTracker::apply(const LinkUpdate& update) {
     Change change;
     bool vanished = false;
     change.relevant = follow(external_, update, vanished);
-    for (TrackedLink& link : internal_) {
+    for (std::size_t i = 0; i < named_; ++i) {
+        TrackedLink& link = internal_[i];
         const int before = link.ifindex;
         if (follow(link, update, vanished)) {
             change.relevant = true;
@@ -53,6 +115,9 @@ LinkTracker::Change LinkTracker::apply(const LinkUpdate& update) {
                 change.internal_gone.push_back(before);
             }
         }
+    }
+    if (!patterns_.empty()) {
+        follow_members(update, change);
     }
     return change;
 }
@@ -78,9 +143,36 @@ LinkTracker::Change LinkTracker::rebuild(const std::vector<LinkUpdate>& links) {
         }
     };
     refresh(external_, false);
-    for (TrackedLink& link : internal_) {
-        refresh(link, true);
+    for (std::size_t i = 0; i < named_; ++i) {
+        refresh(internal_[i], true);
     }
+    // The pattern's members are what the dump shows, in its order; those no longer there leave.
+    std::vector<TrackedLink> members;
+    for (const LinkUpdate& update : links) {
+        if (const std::string* pattern = matching_pattern(update.name)) {
+            members.push_back(member(update, *pattern));
+        }
+    }
+    for (auto it = internal_.begin() + static_cast<std::ptrdiff_t>(named_); it != internal_.end();
+         ++it) {
+        auto now = std::find_if(members.begin(), members.end(), [&](const TrackedLink& link) {
+            return link.ifindex == it->ifindex;
+        });
+        if (now == members.end()) {
+            change.internal_gone.push_back(it->ifindex);
+            change.relevant = true;
+        } else if (now->name != it->name || now->up != it->up || now->lladdr != it->lladdr) {
+            change.relevant = true;
+        }
+    }
+    for (const TrackedLink& link : members) {
+        const bool known =
+            std::any_of(internal_.begin() + static_cast<std::ptrdiff_t>(named_), internal_.end(),
+                        [&](const TrackedLink& old) { return old.ifindex == link.ifindex; });
+        change.relevant = change.relevant || !known;
+    }
+    internal_.resize(named_);
+    internal_.insert(internal_.end(), members.begin(), members.end());
     return change;
 }
 

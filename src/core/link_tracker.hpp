@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ipv6.hpp"
@@ -9,12 +10,14 @@
 
 namespace ndproxy {
 
-// A configured interface, known by name; ifindex 0 while it does not exist.
+// A configured interface, known by name; ifindex 0 while it does not exist. A link that joined
+// because its name matched a pattern carries the pattern, and leaves when it no longer exists.
 struct TrackedLink {
     TrackedLink() = default;
     explicit TrackedLink(std::string link_name) : name(std::move(link_name)) {}
 
     std::string name;
+    std::string pattern;  // empty for a link configured by its name
     int ifindex = 0;
     bool up = false;
     std::optional<MacAddress> lladdr;
@@ -22,7 +25,13 @@ struct TrackedLink {
     [[nodiscard]] bool present() const { return ifindex > 0; }
 };
 
-// Follows the configured interfaces through creation, deletion and renaming. Pure.
+// Names with *, ? or [ are glob patterns (fnmatch(3)): the kernel would allow them in a link's
+// name, but nobody names links so, and a pattern that could never match is caught at start.
+bool is_interface_pattern(std::string_view name);
+
+// Follows the configured interfaces through creation, deletion and renaming. Internal links are
+// named, or matched by a pattern: a link whose name matches joins when it appears (or is renamed
+// to match) and leaves when it vanishes (or is renamed away), with no reload. Pure.
 class LinkTracker {
 public:
     LinkTracker(std::string external, const std::vector<std::string>& internal);
@@ -41,8 +50,14 @@ public:
     [[nodiscard]] const TrackedLink* internal_by_index(int ifindex) const;
 
 private:
+    // The pattern `name` matches, if it is not a named link; nullptr otherwise.
+    [[nodiscard]] const std::string* matching_pattern(const std::string& name) const;
+    void follow_members(const LinkUpdate& update, Change& change);
+
     TrackedLink external_;
-    std::vector<TrackedLink> internal_;
+    std::vector<TrackedLink> internal_;  // the named links first, then the pattern's members
+    std::size_t named_ = 0;
+    std::vector<std::string> patterns_;
 };
 
 }  // namespace ndproxy

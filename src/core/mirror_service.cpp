@@ -39,6 +39,7 @@ void MirrorService::full_resync(TimePoint now) {
         log_presence(link, "internal");
         any_internal = any_internal || link.present();
     }
+    forget_departed_links();
     execute(policy_.set_probing_possible(any_internal, now));
 
     KernelSnapshot snapshot;
@@ -70,6 +71,26 @@ void MirrorService::log_presence(const TrackedLink& link, std::string_view role)
     } else {
         log::info("waiting for {} interface {}", role, link.name);
     }
+}
+
+// What the log said of links a pattern matched is forgotten once they leave, so that the map
+// holds only the links configured or present: tap names come and go without end.
+void MirrorService::forget_departed_links() {
+    std::erase_if(logged_ifindex_, [&](const auto& logged) {
+        const auto& [name, ifindex] = logged;
+        if (name == links_.external().name) {
+            return false;
+        }
+        const auto& internal = links_.internal();
+        if (std::any_of(internal.begin(), internal.end(),
+                        [&](const TrackedLink& link) { return link.name == name; })) {
+            return false;
+        }
+        if (ifindex > 0) {
+            log::info("internal interface {} is gone", name);
+        }
+        return true;
+    });
 }
 
 void MirrorService::on_kernel_readable(TimePoint now) {

@@ -85,6 +85,7 @@ private:
     void send_probe(const action::Probe& probe);
     void note_address(const AddressUpdate& update);
     void log_presence(const TrackedLink& link, std::string_view role);
+    void forget_departed_links();
     void send_announcement(const Ipv6Address& address);
     void send_queued_announcements();
     void note_table_full();

@@ -80,7 +80,9 @@ std::string describe_interface(const json& interface) {
     }
     const json* up = member(interface, "up");
     const bool is_up = up != nullptr && up->is_boolean() && up->get<bool>();
-    return fmt::format("{} (ifindex {}, {})", name, text_of(ifindex), is_up ? "up" : "down");
+    const json* pattern = member(interface, "pattern");
+    return fmt::format("{} (ifindex {}, {}{})", name, text_of(ifindex), is_up ? "up" : "down",
+                       pattern != nullptr ? ", matches " + text_of(pattern) : "");
 }
 
 // Escapes a label value (backslash, double quote, newline), as the exposition format requires.
@@ -214,6 +216,14 @@ std::string render_status(const json& status) {
         }
     }
     lines.push_back({"internal:", internal.empty() ? std::string(kMissing) : internal});
+    if (const json* list = member(status, "internal_patterns");
+        list && list->is_array() && !list->empty()) {
+        std::string patterns;
+        for (const json& pattern : *list) {
+            patterns += (patterns.empty() ? "" : ", ") + text_of(&pattern);
+        }
+        lines.push_back({"patterns:", patterns});
+    }
     std::string prefixes;
     if (const json* list = member(status, "prefixes"); list && list->is_array()) {
         for (const json& prefix : *list) {

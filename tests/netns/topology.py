@@ -209,7 +209,7 @@ class Topology:
             else:
                 self.add_vm(n)
 
-    def add_vm(self, n, addressed=True):
+    def add_vm(self, n, addressed=True, bridge="br0"):
         """Creates namespace vmN with vif0, bridged to the host through port vmNp. Not
         `addressed`: vif0 gets neither vm_addr(n) nor a route, for a program that answers on a
         packet socket for any number of VMs (bench/vm_farm)."""
@@ -221,19 +221,19 @@ class Topology:
         if addressed:
             ip(vm, "addr", "add", f"{vm_addr(n)}/64", "dev", "vif0", "nodad")
         ip(vm, "link", "set", "vif0", "up")
-        self.attach_vm(n)
+        self.attach_vm(n, bridge)
         if addressed:
             ip(vm, "-6", "route", "add", "default", "via", GATEWAY, "dev", "vif0")
         self.vms.add(n)
 
-    def attach_vm(self, n):
-        """(Re-)attaches the VM's existing host-side port to br0 and waits until it forwards."""
+    def attach_vm(self, n, bridge="br0"):
+        """(Re-)attaches the VM's existing host-side port to `bridge` and waits until it forwards."""
         port = f"{vm_name(n)}p"
-        ip(HOST, "link", "set", port, "master", "br0")
+        ip(HOST, "link", "set", port, "master", bridge)
         ip(HOST, "link", "set", port, "up")
         self.wait_link(HOST, port)
         self.wait_link(vm_name(n), "vif0")
-        self.wait_link(HOST, "br0")
+        self.wait_link(HOST, bridge)
         wait_until(lambda: self.port_forwarding(port), 5, f"bridge port {port} forwarding")
 
     def port_forwarding(self, port):

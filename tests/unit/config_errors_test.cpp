@@ -121,6 +121,16 @@ TEST_F(ConfigErrorTest, RequiredAndConflictingInterfaces) {
               path + ":2: \"eth0\" is the external interface, it cannot also be internal");
 }
 
+TEST_F(ConfigErrorTest, APatternMustNotMatchTheUplink) {
+    EXPECT_EQ(error_of({"-e", "eth0", "-i", "eth*", "-p", "2001:db8::/64"}),
+              "--internal: the pattern \"eth*\" matches the external interface \"eth0\"");
+    const std::string path = write_file(
+        "ndproxyd.conf",
+        "external = vif0.0\ninternal = br0\ninternal = vif*.0\nprefix = 2001:db8::/64\n");
+    EXPECT_EQ(error_of({"-c", path}),
+              path + ":3: the pattern \"vif*.0\" matches the external interface \"vif0.0\"");
+}
+
 TEST_F(ConfigErrorTest, CommandLineSyntaxErrors) {
     EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0", "stray"}), "unexpected argument \"stray\"");
     EXPECT_EQ(error_of({"-e", "eth0", "-i", "br0", "--prefx", "x"}),

@@ -157,6 +157,19 @@ TEST(RenderStatus, ReadableSummary) {
               "kernel share:    at most 11 entries (--kernel-entries)\n");
 }
 
+TEST(RenderStatus, PatternMembersShowTheirPattern) {
+    const json status = json::parse(R"({
+        "internal": [{"name": "br0", "ifindex": 3, "up": true},
+                     {"name": "tap100i0", "ifindex": 9, "up": true, "pattern": "tap*"}],
+        "internal_patterns": ["tap*", "vnet*"]
+    })");
+    const std::string text = render_status(status);
+    EXPECT_NE(text.find("internal:        br0 (ifindex 3, up), tap100i0 (ifindex 9, up, matches "
+                        "tap*)\npatterns:        tap*, vnet*\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(RenderStatus, EmptyPrefixListIsShownAsMissing) {
     const std::string text = render_status(json{{"prefixes", json::array()}});
     EXPECT_NE(text.find("prefixes:        -\n"), std::string::npos) << text;
