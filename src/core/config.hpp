@@ -27,12 +27,21 @@ inline constexpr std::size_t kMaxEntriesCeiling = std::size_t{1} << 24;
 // daemon memory (some 350 bytes an entry, measured at 100,000).
 inline constexpr std::size_t kDefaultMaxEntries = 262144;
 
+// `prefix = P on IFACE,...`: the internal interfaces (names or patterns) P's addresses may
+// appear behind. A prefix without one applies to every internal interface.
+struct PrefixBinding {
+    Ipv6Prefix prefix;
+    std::vector<std::string> interfaces;
+    auto operator<=>(const PrefixBinding&) const = default;
+};
+
 // Everything ndproxyd can be told, from the command line and the configuration file.
 struct Config {
     std::string config_path = kDefaultConfigPath;
     std::string external;
     std::vector<std::string> internal;
-    std::vector<Ipv6Prefix> prefixes;  // at least one (required); empty: nothing
+    std::vector<Ipv6Prefix> prefixes;     // at least one (required); empty: nothing
+    std::vector<PrefixBinding> bindings;  // of the prefixes that name interfaces
     ResponderMode responder = ResponderMode::verify;
     bool router = false;
     AnswerSource answer_source = AnswerSource::self;

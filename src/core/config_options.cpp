@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <sstream>
 #include <type_traits>
 
 #include "core/link_tracker.hpp"
@@ -104,12 +105,50 @@ void apply_internal(Config& config, std::span<const Setting> settings) {
     }
 }
 
+// Whether `name` (a name or a pattern from `on`) is one of the internal interfaces: named,
+// given as a pattern, or a name a pattern matches.
+bool names_internal(const Config& config, const std::string& name) {
+    return std::any_of(config.internal.begin(), config.internal.end(), [&](const std::string& i) {
+        return i == name || (is_interface_pattern(i) && fnmatch(i.c_str(), name.c_str(), 0) == 0);
+    });
+}
+
+// "PREFIX [on IFACE,...] [via IFACE]", after --internal.
 void apply_prefix(Config& config, std::span<const Setting> settings) {
     for (const Setting& setting : settings) {
-        const Ipv6Prefix prefix = parse_prefix(setting);
-        if (std::find(config.prefixes.begin(), config.prefixes.end(), prefix) ==
+        std::istringstream words(setting.value);
+        Setting prefix_text = setting;
+        words >> prefix_text.value;
+        const Ipv6Prefix prefix = parse_prefix(prefix_text);
+        PrefixBinding binding{prefix, {}};
+        for (std::string word; words >> word;) {
+            std::string list;
+            if ((word != "on" && word != "via") || !(words >> list)) {
+                reject(setting, "expected PREFIX [on IFACE,...] [via IFACE]");
+            }
+            if (word == "via") {
+                // Several uplinks are not built yet: the one there is may be named.
+                if (list != config.external) {
+                    reject(setting, fmt::format("\"{}\" is not the external interface", list));
+                }
+                continue;
+            }
+            std::istringstream names(list);
+            for (std::string name; std::getline(names, name, ',');) {
+                if (name.empty() || !names_internal(config, name)) {
+                    reject(setting,
+                           fmt::format("\"{}\" is not an internal interface (--internal)", name));
+                }
+                binding.interfaces.push_back(name);
+            }
+        }
+        if (std::find(config.prefixes.begin(), config.prefixes.end(), prefix) !=
             config.prefixes.end()) {
-            config.prefixes.push_back(prefix);
+            continue;  // given twice: the first says where it applies
+        }
+        config.prefixes.push_back(prefix);
+        if (!binding.interfaces.empty()) {
+            config.bindings.push_back(std::move(binding));
         }
     }
 }
@@ -147,7 +186,8 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     // Scope is explicit: without a prefix a VM could make the host claim, and announce with
     // the override flag, any global address it shows up with, other customers' included.
     {"prefix", 'p', repeatable, anywhere, general, required_last, "PREFIX",
-     "proxy only inside PREFIX (at least one, /32 or longer; required); repeat for several",
+     "proxy only inside PREFIX (at least one, /32 or longer; required); repeat for several; "
+     "\"PREFIX on IFACE,...\" only behind those internal interfaces",
      custom(&apply_prefix)},
     {"responder", 0, value, anywhere, general, optional, "MODE", "{choices} (default {default})",
      choice<&Config::responder, ResponderMode::off, ResponderMode::known, ResponderMode::verify,

@@ -108,6 +108,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return mirror.entries_limit;
         case Id::mac_address_limit:
             return mirror.mac_address_limit;
+        case Id::interface_refused:
+            return mirror.interface_refused;
         case Id::mac_rate_limit:
             return mirror.mac_rate_limit;
         case Id::groups_limit:

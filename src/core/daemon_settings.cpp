@@ -6,6 +6,7 @@ ServiceSettings service_settings(const Config& config) {
     ServiceSettings settings;
     settings.external = config.external;
     settings.internal = config.internal;
+    settings.bindings = config.bindings;
     settings.router = config.router;
     settings.dry_run = config.dry_run;
     settings.mirror.prefixes = config.prefixes;

@@ -57,6 +57,29 @@ bool MirrorPolicy::in_scope(const Ipv6Address& address) const {
                        [&](const Ipv6Prefix& prefix) { return prefix.contains(address); });
 }
 
+bool MirrorPolicy::allowed_on(const Ipv6Address& address, int ifindex) const {
+    // Several customers on one host (docs/design.md §Mirror): a VM behind one customer's
+    // interface must not make the host claim an address of another's prefix.
+    return std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(), [&](const auto& p) {
+        if (!p.contains(address)) {
+            return false;
+        }
+        const auto bound = std::find_if(bound_.begin(), bound_.end(),
+                                        [&](const BoundPrefix& b) { return b.prefix == p; });
+        return bound == bound_.end() || std::find(bound->ifindexes.begin(), bound->ifindexes.end(),
+                                                  ifindex) != bound->ifindexes.end();
+    });
+}
+
+bool MirrorPolicy::admissible_on(const Ipv6Address& address, int ifindex, Actions& out) {
+    if (allowed_on(address, ifindex)) {
+        return true;
+    }
+    ++counters_.interface_refused;
+    out.push_back(action::InterfaceRefused{address, ifindex});
+    return false;
+}
+
 Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now) {
     Actions out;
     if (!in_scope(update.address)) {
@@ -64,6 +87,9 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
     }
     ++counters_.neighbours_seen;
     if (!update.deleted && nud_vouches_alive(update.state)) {
+        if (!admissible_on(update.address, update.ifindex, out)) {
+            return out;
+        }
         if (MirrorEntry* entry = admit(update.address, update.lladdr, now, out)) {
             entry->nud_state = update.state;
             if (!shows_alive(*entry, update.state)) {
@@ -108,7 +134,7 @@ Actions MirrorPolicy::on_advertisement(int ifindex, const Ipv6Address& target,
                                        const std::optional<MacAddress>& lladdr, TimePoint now) {
     Actions out;
     auto found = entries_.find(target);
-    if (found == entries_.end() || !in_scope(target)) {
+    if (found == entries_.end() || !in_scope(target) || !admissible_on(target, ifindex, out)) {
         return out;
     }
     if (found->second.gone_since) {
@@ -130,7 +156,7 @@ bool MirrorPolicy::kernel_answers(const Ipv6Address& address) const {
 Actions MirrorPolicy::on_verified(int ifindex, const Ipv6Address& address,
                                   const std::optional<MacAddress>& lladdr, TimePoint now) {
     Actions out;
-    if (!in_scope(address)) {
+    if (!in_scope(address) || !admissible_on(address, ifindex, out)) {
         return out;
     }
     const bool fresh = !entries_.contains(address);

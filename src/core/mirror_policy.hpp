@@ -51,6 +51,11 @@ struct ConflictOver {
     Ipv6Address address;
     TimePoint at{};
 };
+// `address` appeared behind `ifindex`, which no prefix containing it is bound to (for the log).
+struct InterfaceRefused {
+    Ipv6Address address;
+    int ifindex = 0;
+};
 // `address` was refused because `mac` is at one of its per-VM bounds (for the log).
 struct MacRefused {
     Ipv6Address address;
@@ -59,7 +64,8 @@ struct MacRefused {
 };
 }  // namespace action
 using Action = std::variant<action::Install, action::Withdraw, action::Probe, action::Announce,
-                            action::Conflict, action::ConflictOver, action::MacRefused>;
+                            action::Conflict, action::ConflictOver, action::MacRefused,
+                            action::InterfaceRefused>;
 using Actions = std::vector<Action>;
 
 enum class Origin { mirror, responder, verified };
@@ -144,6 +150,7 @@ struct MirrorCounters {
     std::uint64_t conflict_defences = 0;  // advertisements sent to defend such an address
     std::uint64_t defences_held_off = 0;  // conflicting claims not defended: one was, < 10 s ago
     std::uint64_t claims_held_off = 0;    // claims that probed no sooner: the VM answered < 1 s ago
+    std::uint64_t interface_refused = 0;  // seen behind an interface none of its prefixes names
 };
 
 // The external link's proxy table, split by ownership (docs/design.md §Ownership).
@@ -212,6 +219,19 @@ public:
     std::optional<Actions> announce(const Ipv6Address& address, unsigned count, TimePoint now);
     // Withdraws everything this daemon owns (--flush-on-exit).
     Actions withdraw_all();
+    // The internal links present now, and the prefixes bound to interfaces with the ifindexes of
+    // the links they are bound to (the service recomputes both whenever the links change). A
+    // prefix not listed applies to every internal link. An entry behind a present link that
+    // none of its prefixes applies to is forgotten at the next reconcile.
+    struct BoundPrefix {
+        Ipv6Prefix prefix;
+        std::vector<int> ifindexes;
+    };
+    void set_links(std::vector<int> internal, std::vector<BoundPrefix> bound) {
+        internal_links_ = std::move(internal);
+        bound_ = std::move(bound);
+    }
+
     // New settings (SIGHUP). Entries outside the new prefixes are withdrawn; the rest, and
     // everything learned about them, is kept.
     Actions reconfigure(MirrorSettings settings);
@@ -230,6 +250,9 @@ public:
         return own_addresses_.contains(address);
     }
     [[nodiscard]] bool in_scope(const Ipv6Address& address) const;
+    // Whether `address` may be proxied as seen behind internal link `ifindex`: some prefix that
+    // contains it applies to every internal link, or is bound to this one.
+    [[nodiscard]] bool allowed_on(const Ipv6Address& address, int ifindex) const;
     // Whether the kernel answers solicitations for `address` on the external link: our entry
     // is in place, or the administrator's is.
     [[nodiscard]] bool kernel_answers(const Ipv6Address& address) const;
@@ -239,6 +262,10 @@ public:
     [[nodiscard]] const MirrorSettings& settings() const { return settings_; }
 
 private:
+    // False, counted and reported once, when `address` may not be proxied behind `ifindex`.
+    bool admissible_on(const Ipv6Address& address, int ifindex, Actions& out);
+    std::vector<BoundPrefix> bound_;
+    std::vector<int> internal_links_;
     // The entry for `address`, created if there is room and `lladdr` is within its per-VM
     // bounds; nullptr (counted, and a MacRefused action for the log) otherwise.
     MirrorEntry* admit(const Ipv6Address& address, const std::optional<MacAddress>& lladdr,

@@ -16,14 +16,27 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     std::unordered_set<Ipv6Address> vouched;
     for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
         if (!neighbour.deleted && nud_vouches_alive(neighbour.state) &&
-            in_scope(neighbour.address)) {
+            in_scope(neighbour.address) && allowed_on(neighbour.address, neighbour.ifindex)) {
             vouched.insert(neighbour.address);
         }
     }
     // Entries the configuration no longer covers are forgotten here; if the kernel still holds
     // them, adopt_or_withdraw() below withdraws them.
+    std::vector<Ipv6Address> misplaced;
     for (auto it = entries_.begin(); it != entries_.end();) {
+        // Behind a present link none of its prefixes applies to any more (a reload bound them
+        // elsewhere): withdrawn below, so that adopt_or_withdraw() does not take it back.
+        // Behind a link that went, it is confirmed gone by probing (§Withdrawal).
+        const int ifindex = it->second.ifindex;
+        const bool present = std::find(internal_links_.begin(), internal_links_.end(), ifindex) !=
+                             internal_links_.end();
+        if (in_scope(it->first) && present && !allowed_on(it->first, ifindex)) {
+            misplaced.push_back(it->first);
+        }
         it = in_scope(it->first) ? std::next(it) : forget(it);
+    }
+    for (const Ipv6Address& address : misplaced) {
+        withdraw(address, out);
     }
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),

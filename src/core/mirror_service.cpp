@@ -55,42 +55,9 @@ void MirrorService::full_resync(TimePoint now) {
         }
     }
     snapshot.proxies = read_proxy_table();
+    bind_prefixes();
     execute(policy_.reconcile(snapshot, now));
     rewrite_router_flags();
-}
-
-void MirrorService::log_presence(const TrackedLink& link, std::string_view role) {
-    auto [known, inserted] = logged_ifindex_.try_emplace(link.name, -1);
-    if (known->second == link.ifindex) {
-        return;
-    }
-    known->second = link.ifindex;
-    if (link.present()) {
-        log::info("{} interface {} is present (ifindex {}, {})", role, link.name, link.ifindex,
-                  link.up ? "up" : "down");
-    } else {
-        log::info("waiting for {} interface {}", role, link.name);
-    }
-}
-
-// What the log said of links a pattern matched is forgotten once they leave, so that the map
-// holds only the links configured or present: tap names come and go without end.
-void MirrorService::forget_departed_links() {
-    std::erase_if(logged_ifindex_, [&](const auto& logged) {
-        const auto& [name, ifindex] = logged;
-        if (name == links_.external().name) {
-            return false;
-        }
-        const auto& internal = links_.internal();
-        if (std::any_of(internal.begin(), internal.end(),
-                        [&](const TrackedLink& link) { return link.name == name; })) {
-            return false;
-        }
-        if (ifindex > 0) {
-            log::info("internal interface {} is gone", name);
-        }
-        return true;
-    });
 }
 
 void MirrorService::on_kernel_readable(TimePoint now) {
@@ -236,6 +203,8 @@ void MirrorService::execute(const Actions& actions) {
             announcement_queue_.push_back(announce->address);
         } else if (const auto* refused = std::get_if<action::MacRefused>(&action)) {
             log_mac_refusal(*refused);
+        } else if (const auto* wrong = std::get_if<action::InterfaceRefused>(&action)) {
+            log_interface_refusal(*wrong);
         } else if (const auto* conflict = std::get_if<action::Conflict>(&action)) {
             if (may_log_conflict(conflict->at)) {
                 log_conflict(*conflict);
@@ -342,6 +311,10 @@ void MirrorService::note_table_full() {
 void MirrorService::send_probe(const action::Probe& probe) {
     for (const TrackedLink& link : links_.internal()) {
         if (!link.present() || (probe.ifindex != 0 && probe.ifindex != link.ifindex)) {
+            continue;
+        }
+        // Only where the address may be: a prefix bound to other links is not solicited here.
+        if (!policy_.allowed_on(probe.address, link.ifindex)) {
             continue;
         }
         // RFC 4861 §7.2.2: to the target's solicited-node group, with our link-layer address.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/kernel_port.hpp"
 #include "core/link_tracker.hpp"
 #include "core/mirror_policy.hpp"
@@ -18,6 +19,7 @@ namespace ndproxy {
 struct ServiceSettings {
     std::string external;
     std::vector<std::string> internal;
+    std::vector<PrefixBinding> bindings;  // prefixes bound to internal interfaces
     MirrorSettings mirror;
     bool router = false;   // R flag in our advertisements
     bool dry_run = false;  // log kernel writes and announcements instead of doing them
@@ -86,6 +88,9 @@ private:
     void note_address(const AddressUpdate& update);
     void log_presence(const TrackedLink& link, std::string_view role);
     void forget_departed_links();
+    // Tells the policy which links are internal now and which prefixes apply behind which.
+    void bind_prefixes();
+    void log_interface_refusal(const action::InterfaceRefused& refused);
     void send_announcement(const Ipv6Address& address);
     void send_queued_announcements();
     void note_table_full();
@@ -110,7 +115,8 @@ private:
     std::deque<Ipv6Address> announcement_queue_;
     std::vector<Ipv6Address> wrong_router_flag_;  // owned, seen by read_proxy_table()
     static constexpr std::size_t kLoggedMacs = 4096;
-    std::set<std::pair<MacAddress, MacVerdict>> logged_macs_;  // refusals the log told of
+    std::set<std::pair<MacAddress, MacVerdict>> logged_macs_;          // refusals the log told of
+    std::set<std::pair<Ipv6Address, int>> logged_interface_refusals_;  // likewise, kLoggedMacs
     static constexpr std::size_t kConflictLinesPerMinute = 64;
     TimePoint conflict_log_window_{};
     std::size_t conflict_lines_ = 0;  // conflict lines logged since conflict_log_window_

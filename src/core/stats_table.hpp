@@ -54,6 +54,7 @@ enum class Id : std::uint8_t {
     entries_limit,
     mac_address_limit,
     mac_rate_limit,
+    interface_refused,
     groups_limit,
     control_clients_rejected,
     control_requests_refused,
@@ -131,6 +132,9 @@ inline constexpr auto kTable = std::to_array<Metric>({
     {Id::mac_rate_limit, "mac_rate_limit", Kind::counter,
      "New addresses not proxied (yet) because their VM's MAC added them faster than "
      "--new-addresses-per-minute."},
+    {Id::interface_refused, "interface_refused", Kind::counter,
+     "Addresses not proxied because they appeared behind an internal interface that no prefix "
+     "containing them is bound to (prefix ... on)."},
     {Id::groups_limit, "groups_limit", Kind::counter,
      "Responder answers whose solicited-node group was not joined: too many groups already."},
     {Id::control_clients_rejected, "control_clients_rejected", Kind::counter,

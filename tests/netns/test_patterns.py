@@ -9,17 +9,6 @@ import harness
 import topology
 from topology import HOST, PREFIX, ip, owned, proxy_table, vm_addr, wait_until
 
-def make_bridge(topo, name, vms, route):
-    """A bridge `name` with the host's link-local gateway, `route` behind it, and VMs on ports."""
-    ip(HOST, "link", "add", name, "type", "bridge", "stp_state", "0", "forward_delay", "0",
-       "mcast_snooping", "0")
-    ip(HOST, "link", "set", name, "up")
-    ip(HOST, "addr", "add", f"{topology.GATEWAY}/128", "dev", name, "nodad")
-    ip(HOST, "-6", "route", "add", route, "dev", name)
-    for n in vms:
-        topo.add_vm(n, bridge=name)
-
-
 WITHDRAW_AFTER = 2
 
 
@@ -34,12 +23,12 @@ class PatternTest(harness.NetnsCase):
 
     def test_bridges_join_and_leave_with_no_reload(self):
         # br-aaa holds the /64; br-bbb, made later, a /128 for its one VM (a routed VM).
-        make_bridge(self.topo, "br-aaa", (1,), PREFIX)
+        self.topo.build_named_bridge("br-aaa", (1,), PREFIX)
         d = self.daemon("--withdraw-after", str(WITHDRAW_AFTER))
         self.topo.vm_speak(1)
         wait_until(lambda: self.owned_now() == [vm_addr(1)], 10, "vm1 on br-aaa proxied")
 
-        make_bridge(self.topo, "br-bbb", (2,), f"{vm_addr(2)}/128")
+        self.topo.build_named_bridge("br-bbb", (2,), f"{vm_addr(2)}/128")
         self.topo.vm_speak(2)
         wait_until(lambda: self.owned_now() == sorted([vm_addr(1), vm_addr(2)]), 10,
                    "vm2 on br-bbb, a bridge made after the start, proxied")

@@ -209,6 +209,17 @@ class Topology:
             else:
                 self.add_vm(n)
 
+    def build_named_bridge(self, name, vms, route):
+        """Another bridge `name` (Docker's br-<hash>, a customer's own), with the host's gateway
+        address, `route` behind it, and a VM on a port for each number in `vms`."""
+        ip(HOST, "link", "add", name, "type", "bridge", "stp_state", "0", "forward_delay", "0",
+           "mcast_snooping", "0")
+        ip(HOST, "link", "set", name, "up")
+        ip(HOST, "addr", "add", f"{GATEWAY}/128", "dev", name, "nodad")
+        ip(HOST, "-6", "route", "add", route, "dev", name)
+        for n in vms:
+            self.add_vm(n, bridge=name)
+
     def add_vm(self, n, addressed=True, bridge="br0"):
         """Creates namespace vmN with vif0, bridged to the host through port vmNp. Not
         `addressed`: vif0 gets neither vm_addr(n) nor a route, for a program that answers on a
