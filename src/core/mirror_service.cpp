@@ -77,7 +77,8 @@ void MirrorService::log_presence(const TrackedLink& link, std::string_view role)
 // holds only the links configured or present: tap names come and go without end.
 void MirrorService::forget_departed_links() {
     std::erase_if(logged_ifindex_, [&](const auto& logged) {
-        const auto& [name, ifindex] = logged;
+        const std::string& name = logged.first;  // not a structured binding: clang 14
+        const int ifindex = logged.second;       // cannot capture one in a lambda
         if (name == links_.external().name) {
             return false;
         }
