@@ -38,6 +38,12 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     for (const Ipv6Address& address : misplaced) {
         withdraw(address, out);
     }
+    std::vector<Ipv6Address> owned;  // what the kernel holds of ours, less what just went
+    std::copy_if(snapshot.proxies.owned.begin(), snapshot.proxies.owned.end(),
+                 std::back_inserter(owned), [&](const Ipv6Address& address) {
+                     return std::find(misplaced.begin(), misplaced.end(), address) ==
+                            misplaced.end();
+                 });
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());
@@ -74,7 +80,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
             start_confirming_gone(entry, now, out);
         }
     }
-    adopt_or_withdraw(snapshot.proxies.owned, now, out);
+    adopt_or_withdraw(owned, now, out);
     // Entries that are wanted but missing from the kernel go (back) in.
     for (auto& [address, entry] : entries_) {
         if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {

@@ -49,6 +49,11 @@ void ResponderService::on_advertisement(const ReceivedAdvertisement& received, T
     if (!mirror_.links().is_internal(received.ifindex)) {
         return;
     }
+    // An answer from behind a link its prefix is not bound to verifies nothing: the router
+    // must not be told that another customer's VM holds the address (docs/design.md §Mirror).
+    if (!mirror_.policy().allowed_on(received.advert.target, received.ifindex)) {
+        return;
+    }
     ResponderPolicy::Resolved resolved = policy_.on_advertisement(received.advert.target, now);
     if (!resolved.verified) {
         return;

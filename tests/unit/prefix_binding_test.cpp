@@ -7,6 +7,8 @@
 
 #include "config_test_support.hpp"
 #include "core/mirror_policy.hpp"
+#include "core/mirror_service.hpp"
+#include "fake_ports.hpp"
 #include "mirror_actions.hpp"
 
 namespace ndproxy {
@@ -79,6 +81,46 @@ TEST_F(PrefixBindingTest, AReconcileForgetsEntriesBehindTheWrongInterface) {
     EXPECT_EQ(testing::addresses_of<action::Withdraw>(actions),
               std::vector{addr("2001:db8:a::10")});
     EXPECT_FALSE(policy.entries().contains(addr("2001:db8:a::10")));
+}
+
+// Probes (a vanished VM confirmed, a verification) go only to the links the address may be
+// behind: asking another customer's bridge would let its VMs answer for the address.
+TEST_F(PrefixBindingTest, ProbesGoOnlyWhereThePrefixIsBound) {
+    testing::FakeKernel kernel;
+    testing::FakePackets packets;
+    kernel.add_link(2, "ext");
+    kernel.add_link(kCustomerA, "br-a");
+    kernel.add_link(kCustomerB, "br-b");
+    kernel.neighbours = {neighbour("2001:db8:a::10", kCustomerA),
+                         neighbour("2001:db8:c::10", kCustomerB)};
+    ServiceSettings service_settings;
+    service_settings.external = "ext";
+    service_settings.internal = {"br-a", "br-b"};
+    service_settings.mirror = settings();
+    service_settings.bindings = {{*Ipv6Prefix::parse("2001:db8:a::/64"), {"br-a"}},
+                                 {*Ipv6Prefix::parse("2001:db8:b::/64"), {"*-b"}}};
+    MirrorService service(service_settings, kernel, packets);
+    service.full_resync(t0);
+    ASSERT_EQ(service.policy().entries().size(), 2u);
+    packets.sent.clear();
+    kernel.neighbours.clear();
+    kernel.notify(
+        NeighbourUpdate{kCustomerA, addr("2001:db8:a::10"), std::nullopt, nud::none, true});
+    kernel.notify(
+        NeighbourUpdate{kCustomerB, addr("2001:db8:c::10"), std::nullopt, nud::none, true});
+    service.on_kernel_readable(t0 + 1s);
+    std::vector<std::pair<int, Ipv6Address>> probed;
+    for (const testing::SentPacket& sent : packets.sent) {
+        probed.emplace_back(sent.ifindex, sent.destination);
+    }
+    // a::10 on br-a only; c::10, of the unbound prefix, on both bridges.
+    EXPECT_EQ(probed,
+              (std::vector<std::pair<int, Ipv6Address>>{{kCustomerA, addr("ff02::1:ff00:10")},
+                                                        {kCustomerA, addr("ff02::1:ff00:10")},
+                                                        {kCustomerB, addr("ff02::1:ff00:10")}}));
+    // A pattern in a binding names the links it matches.
+    EXPECT_TRUE(service.policy().allowed_on(addr("2001:db8:b::1"), kCustomerB));
+    EXPECT_FALSE(service.policy().allowed_on(addr("2001:db8:b::1"), kCustomerA));
 }
 
 class PrefixBindingConfigTest : public ConfigTest {};
