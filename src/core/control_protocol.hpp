@@ -44,6 +44,7 @@
 //                          "pattern": "tap*" (only for a link a pattern matched)}],
 //            "internal_patterns": ["tap*"],
 //            "prefixes": ["2001:db8:1::/64"] (at least one),
+//            "prefix_bindings": {"2001:db8:1::/64": ["br-a", "tap*"]} (bound ones only),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
 //            "responder_entries": N (answered by the responder), "kernel_ceiling": N}

@@ -160,6 +160,10 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
     for (const Ipv6Prefix& prefix : config.prefixes) {
         prefixes.push_back(prefix.to_string());
     }
+    nlohmann::json bindings = nlohmann::json::object();
+    for (const PrefixBinding& binding : config.bindings) {
+        bindings[binding.prefix.to_string()] = binding.interfaces;
+    }
     return {
         {"version", NDPROXY_VERSION},
         {"uptime", seconds(uptime)},
@@ -167,6 +171,7 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
         {"internal", internal},
         {"internal_patterns", patterns},
         {"prefixes", prefixes},
+        {"prefix_bindings", bindings},
         {"responder", to_string(config.responder)},
         {"router", config.router},
         {"announce", config.announce},

@@ -228,6 +228,18 @@ std::string render_status(const json& status) {
     if (const json* list = member(status, "prefixes"); list && list->is_array()) {
         for (const json& prefix : *list) {
             prefixes += (prefixes.empty() ? "" : ", ") + text_of(&prefix);
+            // A prefix bound to interfaces: where its addresses may be.
+            const json* bindings = member(status, "prefix_bindings");
+            const json* on = bindings != nullptr && prefix.is_string()
+                                 ? member(*bindings, prefix.get<std::string>())
+                                 : nullptr;
+            if (on != nullptr && on->is_array()) {
+                std::string names;
+                for (const json& name : *on) {
+                    names += (names.empty() ? "" : ",") + text_of(&name);
+                }
+                prefixes += " on " + names;
+            }
         }
     }
     lines.push_back({"prefixes:", prefixes.empty() ? std::string(kMissing) : prefixes});

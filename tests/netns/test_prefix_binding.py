@@ -49,6 +49,8 @@ class PrefixBindingTest(harness.NetnsCase):
         speak_from(2, VM_B)
         wait_until(lambda: self.owned_now() == sorted([VM_A, VM_B]), 10,
                    "each customer's VM proxied")
+        self.assertEqual(d.status()["prefix_bindings"],
+                         {PREFIX_A: ["br-a"], PREFIX_B: ["br-b"]})
         self.assertTrue(self.topo.router_ping(VM_A))
         self.assertTrue(self.topo.router_ping(VM_B))
 

@@ -170,6 +170,17 @@ TEST(RenderStatus, PatternMembersShowTheirPattern) {
         << text;
 }
 
+TEST(RenderStatus, BoundPrefixesNameTheirInterfaces) {
+    const json status = json::parse(R"({
+        "prefixes": ["2001:db8:a::/64", "2001:db8:c::/64"],
+        "prefix_bindings": {"2001:db8:a::/64": ["br-a", "tap*"]}
+    })");
+    const std::string text = render_status(status);
+    EXPECT_NE(text.find("prefixes:        2001:db8:a::/64 on br-a,tap*, 2001:db8:c::/64\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(RenderStatus, EmptyPrefixListIsShownAsMissing) {
     const std::string text = render_status(json{{"prefixes", json::array()}});
     EXPECT_NE(text.find("prefixes:        -\n"), std::string::npos) << text;
