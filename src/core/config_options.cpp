@@ -1,7 +1,5 @@
 #include "core/config_options.hpp"
 
-#include <fnmatch.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -93,7 +91,7 @@ void apply_internal(Config& config, std::span<const Setting> settings) {
                             setting.where(), name));
         }
         // A pattern that matched the uplink would make it internal the moment it appears.
-        if (is_interface_pattern(name) && fnmatch(name.c_str(), config.external.c_str(), 0) == 0) {
+        if (interface_matches(name, config.external)) {
             throw ConfigError(
                 fmt::format("{}: the pattern \"{}\" matches the external interface \"{}\"",
                             setting.where(), name, config.external));
@@ -108,9 +106,9 @@ void apply_internal(Config& config, std::span<const Setting> settings) {
 // Whether `name` (a name or a pattern from `on`) is one of the internal interfaces: named,
 // given as a pattern, or a name a pattern matches.
 bool names_internal(const Config& config, const std::string& name) {
-    return std::any_of(config.internal.begin(), config.internal.end(), [&](const std::string& i) {
-        return i == name || (is_interface_pattern(i) && fnmatch(i.c_str(), name.c_str(), 0) == 0);
-    });
+    return std::any_of(
+        config.internal.begin(), config.internal.end(),
+        [&](const std::string& internal) { return interface_matches(internal, name); });
 }
 
 // "PREFIX [on IFACE,...] [via IFACE]", after --internal.

@@ -49,6 +49,11 @@ bool is_interface_pattern(std::string_view name) {
     return name.find_first_of("*?[") != std::string_view::npos;
 }
 
+bool interface_matches(const std::string& item, const std::string& name) {
+    return item == name ||
+           (is_interface_pattern(item) && fnmatch(item.c_str(), name.c_str(), 0) == 0);
+}
+
 LinkTracker::LinkTracker(std::string external, const std::vector<std::string>& internal)
     : external_{std::move(external)} {
     for (const std::string& name : internal) {
@@ -71,7 +76,7 @@ const std::string* LinkTracker::matching_pattern(const std::string& name) const 
         }
     }
     auto found = std::find_if(patterns_.begin(), patterns_.end(), [&](const std::string& pattern) {
-        return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+        return interface_matches(pattern, name);
     });
     return found == patterns_.end() ? nullptr : &*found;
 }

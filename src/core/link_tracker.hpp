@@ -28,6 +28,8 @@ struct TrackedLink {
 // Names with *, ? or [ are glob patterns (fnmatch(3)): the kernel would allow them in a link's
 // name, but nobody names links so, and a pattern that could never match is caught at start.
 bool is_interface_pattern(std::string_view name);
+// Whether `item` (a name, or a pattern) names the link called `name`.
+bool interface_matches(const std::string& item, const std::string& name);
 
 // Follows the configured interfaces through creation, deletion and renaming. Internal links are
 // named, or matched by a pattern: a link whose name matches joins when it appears (or is renamed

@@ -1,8 +1,6 @@
 // MirrorService's part that follows the internal links: what the log says of them, and which
 // prefixes apply behind which.
 
-#include <fnmatch.h>
-
 #include <algorithm>
 
 #include "core/log.hpp"
@@ -56,11 +54,10 @@ void MirrorService::bind_prefixes() {
     for (const PrefixBinding& binding : settings_.bindings) {
         MirrorPolicy::BoundPrefix prefix{binding.prefix, {}};
         for (const TrackedLink& link : links_.internal()) {
+            // A pattern in the binding names the links it matches, its own members included.
             const bool named = std::any_of(
-                binding.interfaces.begin(), binding.interfaces.end(), [&](const std::string& name) {
-                    return name == link.name || name == link.pattern ||
-                           fnmatch(name.c_str(), link.name.c_str(), 0) == 0;
-                });
+                binding.interfaces.begin(), binding.interfaces.end(),
+                [&](const std::string& name) { return interface_matches(name, link.name); });
             if (link.present() && named) {
                 prefix.ifindexes.push_back(link.ifindex);
             }

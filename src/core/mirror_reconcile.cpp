@@ -1,5 +1,6 @@
 #include <algorithm>
-#include <iterator>
+#include <unordered_set>
+#include <vector>
 
 #include "core/mirror_policy.hpp"
 
@@ -22,28 +23,28 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     }
     // Entries the configuration no longer covers are forgotten here; if the kernel still holds
     // them, adopt_or_withdraw() below withdraws them.
-    std::vector<Ipv6Address> misplaced;
+    std::unordered_set<Ipv6Address> misplaced;
     for (auto it = entries_.begin(); it != entries_.end();) {
+        if (!in_scope(it->first)) {
+            it = forget(it);
+            continue;
+        }
         // Behind a present link none of its prefixes applies to any more (a reload bound them
         // elsewhere): withdrawn below, so that adopt_or_withdraw() does not take it back.
         // Behind a link that went, it is confirmed gone by probing (§Withdrawal).
         const int ifindex = it->second.ifindex;
-        const bool present = std::find(internal_links_.begin(), internal_links_.end(), ifindex) !=
-                             internal_links_.end();
-        if (in_scope(it->first) && present && !allowed_on(it->first, ifindex)) {
-            misplaced.push_back(it->first);
+        if (!bound_.empty() && !allowed_on(it->first, ifindex) &&
+            std::find(internal_links_.begin(), internal_links_.end(), ifindex) !=
+                internal_links_.end()) {
+            misplaced.insert(it->first);
         }
-        it = in_scope(it->first) ? std::next(it) : forget(it);
+        ++it;
     }
     for (const Ipv6Address& address : misplaced) {
         withdraw(address, out);
     }
-    std::vector<Ipv6Address> owned;  // what the kernel holds of ours, less what just went
-    std::copy_if(snapshot.proxies.owned.begin(), snapshot.proxies.owned.end(),
-                 std::back_inserter(owned), [&](const Ipv6Address& address) {
-                     return std::find(misplaced.begin(), misplaced.end(), address) ==
-                            misplaced.end();
-                 });
+    std::vector<Ipv6Address> owned = snapshot.proxies.owned;  // less what just went
+    std::erase_if(owned, [&](const Ipv6Address& address) { return misplaced.contains(address); });
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());

@@ -38,7 +38,8 @@ public:
     // Sends a Neighbor Advertisement the same way (RFC 4861 §4.4). False on failure.
     virtual bool send_advertisement(int ifindex, const Ipv6Address& destination,
                                     const ndp::Advertisement& advert) = 0;
-    // The advertisements queued, a bounded number per call (as read_frames), without blocking.
+    // The advertisements queued, a bounded number per call (as read_solicitations), without
+    // blocking.
     virtual std::vector<ReceivedAdvertisement> read_advertisements() = 0;
 
     // Joins or leaves a multicast group on `ifindex`, so that switches snooping MLD deliver

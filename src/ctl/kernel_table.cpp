@@ -4,11 +4,9 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
-#include <netlink/route/neighbour.h>
 #include <netlink/socket.h>
 
 #include <fmt/format.h>

@@ -159,7 +159,7 @@ public:
         return true;
     }
     int frame_fd() const override { return -1; }
-    bool backlogged = false;  // read_frames reports frames left queued
+    bool backlogged = false;  // read_solicitations reports frames left queued
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
     bool read_solicitations(const SolicitationSink& sink) override {
         for (const auto& [frame, delivery] : std::exchange(frames_in, {})) {
