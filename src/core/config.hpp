@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,9 @@ inline constexpr std::size_t kMaxEntriesCeiling = std::size_t{1} << 24;
 // never meets it, while a VM answering for a whole /64 in verify mode stops at about 90 MiB of
 // daemon memory (some 350 bytes an entry, measured at 100,000).
 inline constexpr std::size_t kDefaultMaxEntries = 262144;
+// The most uplinks (--external): each has its own --max-entries, and the control protocol's
+// reply bound counts on this many.
+inline constexpr std::size_t kMaxUplinks = 16;
 
 // `prefix = P on IFACE,...`: the internal interfaces (names or patterns) P's addresses may
 // appear behind. A prefix without one applies to every internal interface.
@@ -38,10 +42,14 @@ struct PrefixBinding {
 // Everything ndproxyd can be told, from the command line and the configuration file.
 struct Config {
     std::string config_path = kDefaultConfigPath;
-    std::string external;
+    std::vector<std::string> externals;  // every uplink, in the order given (at least one)
+    std::string external;                // the first of them: the only one, usually
     std::vector<std::string> internal;
     std::vector<Ipv6Prefix> prefixes;     // at least one (required); empty: nothing
     std::vector<PrefixBinding> bindings;  // of the prefixes that name interfaces
+    // `prefix = P via IFACE`: the uplink serving each prefix, for every prefix (the only
+    // uplink when there is one and the line names none).
+    std::map<Ipv6Prefix, std::string> via;
     ResponderMode responder = ResponderMode::verify;
     bool router = false;
     AnswerSource answer_source = AnswerSource::self;

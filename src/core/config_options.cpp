@@ -77,24 +77,40 @@ constexpr Binding read_first(std::string (*shown_default)() = nullptr) {
     return {nullptr, shown_default};
 }
 
+// Several uplinks: each serves the prefixes that name it with `via` (docs/design.md §Uplinks).
 void apply_external(Config& config, std::span<const Setting> settings) {
-    config.external = parse_interface(settings.front());
+    for (const Setting& setting : settings) {
+        std::string name = parse_interface(setting);
+        if (std::find(config.externals.begin(), config.externals.end(), name) !=
+            config.externals.end()) {
+            throw ConfigError(fmt::format("{}: the external interface \"{}\" is given twice",
+                                          setting.where(), name));
+        }
+        if (config.externals.size() == kMaxUplinks) {
+            throw ConfigError(
+                fmt::format("{}: more than {} external interfaces", setting.where(), kMaxUplinks));
+        }
+        config.externals.push_back(std::move(name));
+    }
+    config.external = config.externals.front();
 }
 
 // After --external, which the table lists first.
 void apply_internal(Config& config, std::span<const Setting> settings) {
     for (const Setting& setting : settings) {
         std::string name = parse_interface(setting);
-        if (name == config.external) {
-            throw ConfigError(
-                fmt::format("{}: \"{}\" is the external interface, it cannot also be internal",
-                            setting.where(), name));
-        }
-        // A pattern that matched the uplink would make it internal the moment it appears.
-        if (interface_matches(name, config.external)) {
-            throw ConfigError(
-                fmt::format("{}: the pattern \"{}\" matches the external interface \"{}\"",
-                            setting.where(), name, config.external));
+        for (const std::string& external : config.externals) {
+            if (name == external) {
+                throw ConfigError(fmt::format(
+                    "{}: \"{}\" is {} external interface, it cannot also be internal",
+                    setting.where(), name, config.externals.size() == 1 ? "the" : "an"));
+            }
+            // A pattern that matched an uplink would make it internal the moment it appears.
+            if (interface_matches(name, external)) {
+                throw ConfigError(
+                    fmt::format("{}: the pattern \"{}\" matches the external interface \"{}\"",
+                                setting.where(), name, external));
+            }
         }
         if (std::find(config.internal.begin(), config.internal.end(), name) ==
             config.internal.end()) {
@@ -111,42 +127,78 @@ bool names_internal(const Config& config, const std::string& name) {
         [&](const std::string& internal) { return interface_matches(internal, name); });
 }
 
-// "PREFIX [on IFACE,...] [via IFACE]", after --internal.
+// The words after the prefix: "on IFACE,..." and "via IFACE", each at most once, in either
+// order.
+struct PrefixWords {
+    std::vector<std::string> on;
+    std::string via;
+};
+
+PrefixWords read_prefix_words(const Config& config, const Setting& setting,
+                              std::istringstream& words) {
+    PrefixWords read;
+    bool seen_on = false;
+    for (std::string word; words >> word;) {
+        std::string list;
+        const bool repeated = word == "on" ? seen_on : !read.via.empty();
+        if ((word != "on" && word != "via") || repeated || !(words >> list)) {
+            reject(setting, "expected PREFIX [on IFACE,...] [via IFACE]");
+        }
+        if (word == "via") {
+            if (std::find(config.externals.begin(), config.externals.end(), list) ==
+                config.externals.end()) {
+                reject(setting, fmt::format("\"{}\" is not {} external interface", list,
+                                            config.externals.size() == 1 ? "the" : "an"));
+            }
+            read.via = list;
+            continue;
+        }
+        seen_on = true;
+        std::istringstream names(list);
+        for (std::string name; std::getline(names, name, ',');) {
+            if (name.empty() || !names_internal(config, name)) {
+                reject(setting,
+                       fmt::format("\"{}\" is not an internal interface (--internal)", name));
+            }
+            read.on.push_back(name);
+        }
+    }
+    if (read.via.empty()) {
+        if (config.externals.size() > 1) {
+            reject(setting, "several external interfaces: name this prefix's with \"via IFACE\"");
+        }
+        read.via = config.external;
+    }
+    return read;
+}
+
+bool overlap(const Ipv6Prefix& a, const Ipv6Prefix& b) {
+    return a.length <= b.length ? a.contains(b.network) : b.contains(a.network);
+}
+
+// "PREFIX [on IFACE,...] [via IFACE]", after --external and --internal.
 void apply_prefix(Config& config, std::span<const Setting> settings) {
     for (const Setting& setting : settings) {
         std::istringstream words(setting.value);
         Setting prefix_text = setting;
         words >> prefix_text.value;
         const Ipv6Prefix prefix = parse_prefix(prefix_text);
-        PrefixBinding binding{prefix, {}};
-        for (std::string word; words >> word;) {
-            std::string list;
-            if ((word != "on" && word != "via") || !(words >> list)) {
-                reject(setting, "expected PREFIX [on IFACE,...] [via IFACE]");
-            }
-            if (word == "via") {
-                // Several uplinks are not built yet: the one there is may be named.
-                if (list != config.external) {
-                    reject(setting, fmt::format("\"{}\" is not the external interface", list));
-                }
-                continue;
-            }
-            std::istringstream names(list);
-            for (std::string name; std::getline(names, name, ',');) {
-                if (name.empty() || !names_internal(config, name)) {
-                    reject(setting,
-                           fmt::format("\"{}\" is not an internal interface (--internal)", name));
-                }
-                binding.interfaces.push_back(name);
+        PrefixWords read = read_prefix_words(config, setting, words);
+        // An address is proxied on one uplink: two that both answer for it would each draw
+        // the other's traffic.
+        for (const auto& [other, uplink] : config.via) {
+            if (uplink != read.via && overlap(prefix, other)) {
+                reject(setting, fmt::format("overlaps {}, which {} serves; a prefix has one uplink",
+                                            other.to_string(), uplink));
             }
         }
-        if (std::find(config.prefixes.begin(), config.prefixes.end(), prefix) !=
-            config.prefixes.end()) {
+        if (config.via.contains(prefix)) {
             continue;  // given twice: the first says where it applies
         }
         config.prefixes.push_back(prefix);
-        if (!binding.interfaces.empty()) {
-            config.bindings.push_back(std::move(binding));
+        config.via.emplace(prefix, std::move(read.via));
+        if (!read.on.empty()) {
+            config.bindings.push_back({prefix, std::move(read.on)});
         }
     }
 }
@@ -176,7 +228,9 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"config", 'c', value, command_line_only, general, optional, "PATH",
      "configuration file (default {default}; a missing default file is fine)",
      read_first(&shown_value<&Config::config_path>)},
-    {"external", 'e', value, anywhere, general, required, "IFACE", "the uplink (required)",
+    {"external", 'e', repeatable, anywhere, general, required, "IFACE",
+     "the uplink (required); repeat for several, each prefix then names its own with "
+     "\"via IFACE\"",
      custom(&apply_external)},
     {"internal", 'i', repeatable, anywhere, general, required, "IFACE",
      "an interface the VMs sit behind, or a glob pattern (tap*); repeat for several (required)",
@@ -185,7 +239,8 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     // the override flag, any global address it shows up with, other customers' included.
     {"prefix", 'p', repeatable, anywhere, general, required_last, "PREFIX",
      "proxy only inside PREFIX (at least one, /32 or longer; required); repeat for several; "
-     "\"PREFIX on IFACE,...\" only behind those internal interfaces",
+     "\"PREFIX on IFACE,...\" only behind those internal interfaces; \"PREFIX via IFACE\" "
+     "served by that uplink",
      custom(&apply_prefix)},
     {"responder", 0, value, anywhere, general, optional, "MODE", "{choices} (default {default})",
      choice<&Config::responder, ResponderMode::off, ResponderMode::known, ResponderMode::verify,

@@ -44,8 +44,9 @@ nlohmann::json conflict_json(const MirrorEntry& entry, TimePoint now) {
 
 }  // namespace
 
-nlohmann::json entry_json(const MirrorEntry& entry, const TrackedLink* link, TimePoint now) {
-    return {
+nlohmann::json entry_json(const MirrorEntry& entry, const TrackedLink* link, TimePoint now,
+                          const std::string* uplink) {
+    nlohmann::json json{
         {"address", entry.address.to_string()},
         {"interface", link ? nlohmann::json(link->name) : nlohmann::json(nullptr)},
         {"lladdr",
@@ -57,13 +58,23 @@ nlohmann::json entry_json(const MirrorEntry& entry, const TrackedLink* link, Tim
         {"age", seconds(now - entry.first_seen)},
         {"conflict", conflict_json(entry, now)},
     };
+    if (uplink != nullptr) {
+        json["uplink"] = *uplink;
+    }
+    return json;
 }
 
 ListReply::ListReply(const MirrorService& service, std::function<TimePoint()> clock)
-    : service_(service), clock_(std::move(clock)) {}
+    // Not owned: the caller keeps it alive.
+    : ListReply({std::shared_ptr<const MirrorService>(std::shared_ptr<void>(), &service)},
+                std::move(clock)) {}
+
+ListReply::ListReply(std::vector<std::shared_ptr<const MirrorService>> services,
+                     std::function<TimePoint()> clock)
+    : services_(std::move(services)), clock_(std::move(clock)) {}
 
 bool ListReply::collect() {
-    const auto& entries = service_.policy().entries();
+    const auto& entries = service().policy().entries();
     if (entries.bucket_count() != bucket_count_) {
         // Begun, or the table was rehashed since the last turn: entries moved between buckets.
         bucket_count_ = entries.bucket_count();
@@ -99,13 +110,15 @@ bool ListReply::collect() {
 bool ListReply::append_slice(std::string& out) {
     if (!collected_) {
         collected_ = collect();
-        return true;  // nothing to write yet; the next turn goes on
+        return true;  // nothing (more) to write yet; the next turn goes on
     }
     if (!started_) {
         started_ = true;
         out += R"({"ok":true,"list":[)";
     }
-    const auto& entries = service_.policy().entries();
+    const MirrorService& service = this->service();
+    const auto& entries = service.policy().entries();
+    const std::string* uplink = services_.size() > 1 ? &service.settings().external : nullptr;
     const TimePoint now = clock_();
     const std::size_t end = std::min(addresses_.size(), next_ + kSliceEntries);
     for (; next_ < end; ++next_) {
@@ -118,10 +131,19 @@ bool ListReply::append_slice(std::string& out) {
             out += ',';
         }
         first_ = false;
-        out += entry_json(entry, service_.links().internal_by_index(entry.ifindex), now)
+        out += entry_json(entry, service.links().internal_by_index(entry.ifindex), now, uplink)
                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     if (next_ < addresses_.size()) {
+        return true;
+    }
+    if (++current_ < services_.size()) {
+        // The next uplink's copy starts afresh.
+        addresses_.clear();
+        bucket_count_ = 0;
+        next_bucket_ = 0;
+        next_ = 0;
+        collected_ = false;
         return true;
     }
     out += "]}\n";

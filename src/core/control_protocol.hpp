@@ -31,7 +31,8 @@
 //            "conflict": null | {"claimed_by": "02:00:..." | null, "last_claim": SECONDS,
 //                                "last_defence": SECONDS | null} (another host claims the
 //                    address while its VM answers here; seconds ago; README "Address
-//                    conflicts")}
+//                    conflicts"),
+//            "uplink": "eth0.40" (only with several uplinks: the one that proxies it)}
 //            "probing": the neighbour vanished and the daemon is confirming it is gone;
 //            "confirmed": the kernel has no neighbour entry, but the VM answered our probe;
 //            "unknown": neither (e.g. adopted from an earlier run, not yet probed).
@@ -39,7 +40,7 @@
 //           row of core/stats_table.hpp, which names each and says what it counts
 //           (the resource bounds hit among them, README "Reliability").
 // STATUS:   {"version": "0.1.0", "uptime": SECONDS,
-//            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool},
+//            "external": {"name": "eth0", "ifindex": 2 | null, "up": bool} (the first uplink),
 //            "internal": [{"name": "br0", "ifindex": 3 | null, "up": bool,
 //                          "pattern": "tap*" (only for a link a pattern matched)}],
 //            "internal_patterns": ["tap*"],
@@ -47,7 +48,12 @@
 //            "prefix_bindings": {"2001:db8:1::/64": ["br-a", "tap*"]} (bound ones only),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
-//            "responder_entries": N (answered by the responder), "kernel_ceiling": N}
+//            "responder_entries": N (answered by the responder), "kernel_ceiling": N (each
+//            uplink's), "uplinks": [{"name": "eth0", "ifindex": 2 | null, "up": bool,
+//            "prefixes": ["2001:db8:1::/64"], "entries": N, "kernel_entries": N,
+//            "responder_entries": N}] (every uplink, in the order configured; the entry counts
+//            above are their sums)}
+// COUNTERS and the entry counts of STATUS are sums over the uplinks (docs/design.md §Uplinks).
 //
 // The "list" of a full table is one line of tens of MB, so the daemon writes it a slice at a
 // time as the client reads (ListReply, src/core/control_list.hpp): the loop stays free for
@@ -75,13 +81,14 @@ namespace ndproxy::control {
 inline constexpr std::size_t kMaxRequestBytes = 4096;
 // The longest ENTRY, with the comma before it: the longest address, a 15-byte interface name of
 // \u-escaped bytes, an age with 17 significant digits and a conflict with both its times as
-// long come to about 410 bytes (tests/unit/control_list_test.cpp builds that entry).
+// long come to about 410 bytes (tests/unit/control_list_test.cpp builds that entry), and an
+// uplink's name as long to about 510 (tests/unit/uplinks_test.cpp).
 inline constexpr std::size_t kMaxListEntryBytes = 512;
-// The longest reply: a "list" of the most entries --max-entries can allow, about 8 GiB. A
-// real one is far shorter (about 170 bytes an entry: 45 MB at the default 262,144 entries),
-// but ndproxyctl reads up to what the daemon can send, not less.
+// The longest reply: a "list" of the most entries --max-entries can allow on each of the most
+// uplinks, about 128 GiB. A real one is far shorter (about 170 bytes an entry: 45 MB at the
+// default 262,144 entries), but ndproxyctl reads up to what the daemon can send, not less.
 inline constexpr std::uint64_t kMaxReplyBytes =
-    std::uint64_t{kMaxEntriesCeiling} * kMaxListEntryBytes + 4096;
+    std::uint64_t{kMaxUplinks} * kMaxEntriesCeiling * kMaxListEntryBytes + 4096;
 
 enum class Command { list, stats, status, resync, announce };
 

@@ -134,15 +134,70 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
     return nullptr;  // not reached: the switch names every Id
 }
 
+// Counters and levels add up over the uplinks; the drops add up reason by reason.
+void add_to(nlohmann::json& sum, const nlohmann::json& value) {
+    if (sum.is_null()) {
+        sum = value;
+    } else if (sum.is_object() && value.is_object()) {
+        for (const auto& [key, count] : value.items()) {
+            add_to(sum[key], count);
+        }
+    } else if (sum.is_number_unsigned() && value.is_number_unsigned()) {
+        sum = sum.get<std::uint64_t>() + value.get<std::uint64_t>();
+    }
+}
+
 }  // namespace
+
+nlohmann::json stats_payload(std::span<const UplinkView> uplinks, const ControlCounters& control) {
+    nlohmann::json payload = nlohmann::json::object();
+    for (const stats::Metric& metric : stats::kTable) {
+        nlohmann::json& sum = payload[std::string(metric.name)];
+        bool first = true;
+        for (const UplinkView& uplink : uplinks) {
+            // The control socket's counters, once: they are the daemon's, not an uplink's.
+            add_to(sum, value_of(metric.id, uplink.service, uplink.responder,
+                                 first ? control : ControlCounters{}));
+            first = false;
+        }
+    }
+    return payload;
+}
 
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder,
                              const ControlCounters& control) {
-    nlohmann::json payload = nlohmann::json::object();
-    for (const stats::Metric& metric : stats::kTable) {
-        payload[std::string(metric.name)] = value_of(metric.id, service, responder, control);
+    const UplinkView uplink{service, responder};
+    return stats_payload(std::span(&uplink, 1), control);
+}
+
+nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config& config,
+                              Duration uptime) {
+    nlohmann::json status = status_payload(uplinks.front().service, config, uptime);
+    std::size_t entries = 0;
+    std::size_t kernel = 0;
+    std::size_t responder = 0;
+    nlohmann::json list = nlohmann::json::array();
+    for (const UplinkView& uplink : uplinks) {
+        const MirrorPolicy& policy = uplink.service.policy();
+        entries += policy.entries().size();
+        kernel += policy.kernel_path_count();
+        responder += policy.responder_path_count();
+        nlohmann::json json = link_json(uplink.service.links().external());
+        nlohmann::json prefixes = nlohmann::json::array();
+        for (const Ipv6Prefix& prefix : policy.settings().prefixes) {
+            prefixes.push_back(prefix.to_string());
+        }
+        json["prefixes"] = std::move(prefixes);
+        json["entries"] = policy.entries().size();
+        json["kernel_entries"] = policy.kernel_path_count();
+        json["responder_entries"] = policy.responder_path_count();
+        list.push_back(std::move(json));
     }
-    return payload;
+    status["entries"] = entries;
+    status["kernel_entries"] = kernel;
+    status["responder_entries"] = responder;
+    status["uplinks"] = std::move(list);
+    return status;
 }
 
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime) {
@@ -182,6 +237,14 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
         {"responder_entries", service.policy().responder_path_count()},
         {"kernel_ceiling", service.policy().settings().kernel_entries},
     };
+}
+
+std::string status_line(std::span<const UplinkView> uplinks) {
+    std::string line;
+    for (const UplinkView& uplink : uplinks) {
+        line += (line.empty() ? "" : "; ") + status_line(uplink.service);
+    }
+    return line;
 }
 
 std::string status_line(const MirrorService& service) {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <span>
+#include <string>
 
 #include "core/config.hpp"
 #include "core/mirror_service.hpp"
@@ -16,12 +18,24 @@ struct ControlCounters {
     std::uint64_t requests_refused = 0;
 };
 
+// One uplink's services (docs/design.md §Uplinks).
+struct UplinkView {
+    const MirrorService& service;
+    const ResponderService& responder;
+};
+
 // The payloads of the replies (the list's: core/control_list.hpp), as documented in
-// core/control_protocol.hpp. The stats hold one member per row of core/stats_table.hpp.
+// core/control_protocol.hpp. The stats hold one member per row of core/stats_table.hpp, each
+// the sum over the uplinks.
+nlohmann::json stats_payload(std::span<const UplinkView> uplinks, const ControlCounters& control);
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder,
                              const ControlCounters& control);
+// The first uplink's link as "external", the entry counts summed, and "uplinks".
+nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config& config,
+                              Duration uptime);
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime);
 // One line for sd_notify STATUS=.
+std::string status_line(std::span<const UplinkView> uplinks);
 std::string status_line(const MirrorService& service);
 
 }  // namespace ndproxy::control

@@ -1,6 +1,23 @@
 #include "core/daemon_settings.hpp"
 
+#include <algorithm>
+
 namespace ndproxy {
+namespace {
+
+std::vector<Ipv6Prefix> prefixes_via(const Config& config, std::string_view uplink) {
+    std::vector<Ipv6Prefix> prefixes;
+    std::copy_if(config.prefixes.begin(), config.prefixes.end(), std::back_inserter(prefixes),
+                 [&](const Ipv6Prefix& prefix) {
+                     const auto found = config.via.find(prefix);
+                     // A Config built by hand may leave `via` out: then the first uplink's.
+                     return found == config.via.end() ? uplink == config.external
+                                                      : found->second == uplink;
+                 });
+    return prefixes;
+}
+
+}  // namespace
 
 ServiceSettings service_settings(const Config& config) {
     ServiceSettings settings;
@@ -31,6 +48,23 @@ ResponderServiceSettings responder_settings(const Config& config) {
     settings.policy.limits.total = config.answer_rate_total;
     settings.router = config.router;
     settings.answer_source = config.answer_source;
+    return settings;
+}
+
+ServiceSettings service_settings(const Config& config, std::string_view uplink) {
+    ServiceSettings settings = service_settings(config);
+    settings.external = std::string(uplink);
+    settings.mirror.prefixes = prefixes_via(config, uplink);
+    std::erase_if(settings.bindings, [&](const PrefixBinding& binding) {
+        return std::find(settings.mirror.prefixes.begin(), settings.mirror.prefixes.end(),
+                         binding.prefix) == settings.mirror.prefixes.end();
+    });
+    return settings;
+}
+
+ResponderServiceSettings responder_settings(const Config& config, std::string_view uplink) {
+    ResponderServiceSettings settings = responder_settings(config);
+    settings.policy.prefixes = prefixes_via(config, uplink);
     return settings;
 }
 

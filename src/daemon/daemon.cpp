@@ -1,7 +1,6 @@
 #include "daemon/daemon.hpp"
 
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
@@ -10,26 +9,12 @@
 
 #include "core/control_list.hpp"
 #include "core/control_replies.hpp"
-#include "core/daemon_settings.hpp"
 #include "core/log.hpp"
 #include "linux/sysctl.hpp"
 
 namespace ndproxy {
 
 namespace {
-
-ResponderServiceSettings responder_settings_with_key(const Config& config) {
-    ResponderServiceSettings settings = responder_settings(config);
-    // Unknown outside, so that nobody can pick sources whose buckets collide with the
-    // router's. Without it (getrandom cannot fail for 8 bytes once the pool is ready; the
-    // fallback is only for a kernel that is still booting) the hash stays fair, only guessable.
-    std::uint64_t key = 0;
-    if (::getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
-        key = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
-    }
-    settings.policy.limits.hash_key = key;
-    return settings;
-}
 
 // The packaged unit lets the ICMPv6 socket talk only to link-local, multicast, 2000::/3 and
 // fc00::/7 addresses (IPAddressAllow=); the VMs of a prefix elsewhere could not be heard.
@@ -46,35 +31,42 @@ void warn_about_prefixes_the_unit_blocks(const Config& config) {
     }
 }
 
+// An uplink no prefix names (`via`) proxies nothing: most likely a forgotten line.
+void warn_about_idle_uplinks(const Config& config) {
+    for (const std::string& external : config.externals) {
+        const bool serves = std::any_of(config.via.begin(), config.via.end(),
+                                        [&](const auto& via) { return via.second == external; });
+        if (!serves) {
+            log::warn("no prefix names {} with \"via\": nothing is proxied on it", external);
+        }
+    }
+}
+
 }  // namespace
 
 Daemon::Daemon(CommandLine startup)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
-      // Subscribed before anything is dumped (docs/design.md §Netlink).
-      kernel_(config_.netlink_buffer),
-      service_(service_settings(config_), kernel_, packets_,
-               [this](const TrackedLink& external) { on_external_link(external); }),
-      responder_(responder_settings_with_key(config_), service_, packets_),
       started_(Clock::now()) {
+    for (const std::string& external : config_.externals) {
+        uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, external));
+    }
     loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
-    loop_.add(kernel_.event_fd(), EPOLLIN,
-              [this](std::uint32_t) { service_.on_kernel_readable(Clock::now()); });
-    loop_.add(packets_.fd(), EPOLLIN, [this](std::uint32_t) { on_advertisements(); });
-    loop_.add(packets_.frame_fd(), EPOLLIN,
-              [this](std::uint32_t) { responder_.on_frames_readable(Clock::now()); });
     loop_.add(wakeup_.fd(), EPOLLIN, [this](std::uint32_t) {
         wakeup_.acknowledge();
         const TimePoint now = Clock::now();
-        service_.on_timer(now);
-        responder_.on_timer(now);
+        for (const auto& uplink : uplinks_) {
+            uplink->on_timer(now);
+        }
     });
     loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
         proxy_refresh_.acknowledge();
-        service_.refresh_proxy_table(Clock::now());
-        responder_.prune_memberships();
-        check_neighbour_capacity(service_.policy().entries().size());
+        const TimePoint now = Clock::now();
+        for (const auto& uplink : uplinks_) {
+            uplink->refresh(now);
+        }
+        check_neighbour_capacity(entry_count());
         notify_status();
     });
     proxy_refresh_.arm_every(config_.resync_interval);
@@ -90,63 +82,74 @@ Daemon::Daemon(CommandLine startup)
     control_.emplace(loop_, config_.control_socket, config_.max_control_clients,
                      [this](const control::Request& request) -> control::Answer {
                          if (request.command == control::Command::list) {
+                             std::vector<std::shared_ptr<const MirrorService>> services;
+                             for (const auto& uplink : uplinks_) {
+                                 services.emplace_back(uplink, &uplink->service());
+                             }
                              return control::Answer(std::make_unique<control::ListReply>(
-                                 service_, [] { return Clock::now(); }));
+                                 std::move(services), [] { return Clock::now(); }));
                          }
                          return answer(request);
                      });
 }
 
 int Daemon::run() {
-    log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION, config_.external,
-              fmt::join(config_.internal, ", "),
+    log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION,
+              fmt::join(config_.externals, ", "), fmt::join(config_.internal, ", "),
               config_.dry_run ? " (dry run: nothing will be changed)" : "");
     warn_about_prefixes_the_unit_blocks(config_);
-    service_.full_resync(Clock::now());
-    check_neighbour_capacity(service_.policy().entries().size());
+    warn_about_idle_uplinks(config_);
+    for (const auto& uplink : uplinks_) {
+        uplink->service().full_resync(Clock::now());
+    }
+    check_neighbour_capacity(entry_count());
     arm_wakeup();
     sd_notify(0, "READY=1");
     notify_status();
-    log::info("ready: {}", control::status_line(service_));
+    log::info("ready: {}", control::status_line(views()));
     while (running_) {
         loop_.run_once(-1);
         arm_wakeup();
     }
     if (config_.flush_on_exit) {
         log::info("withdrawing every owned entry (--flush-on-exit)");
-        service_.withdraw_all();
+        for (const auto& uplink : uplinks_) {
+            uplink->service().withdraw_all();
+        }
     }
     sd_notify(0, "STOPPING=1");
-    log::info("exiting; {}", control::status_line(service_));
+    log::info("exiting; {}", control::status_line(views()));
     return 0;
 }
 
 void Daemon::arm_wakeup() {
-    const auto mirror = service_.next_wakeup();
-    const auto responder = responder_.next_wakeup();
-    if (mirror || responder) {
-        wakeup_.arm_at(
-            std::min(mirror.value_or(TimePoint::max()), responder.value_or(TimePoint::max())));
+    std::optional<TimePoint> next;
+    for (const auto& uplink : uplinks_) {
+        if (const auto wakeup = uplink->next_wakeup()) {
+            next = std::min(next.value_or(TimePoint::max()), *wakeup);
+        }
+    }
+    if (next) {
+        wakeup_.arm_at(*next);
     } else {
         wakeup_.disarm();
     }
 }
 
-void Daemon::on_advertisements() {
-    const TimePoint now = Clock::now();
-    for (const ReceivedAdvertisement& received : packets_.read_advertisements()) {
-        responder_.on_advertisement(received, now);
-        service_.on_advertisement(received, now);
+std::vector<control::UplinkView> Daemon::views() const {
+    std::vector<control::UplinkView> views;
+    for (const auto& uplink : uplinks_) {
+        views.push_back({uplink->service(), uplink->responder()});
     }
+    return views;
 }
 
-void Daemon::on_external_link(const TrackedLink& external) {
-    if (external.present()) {
-        apply_proxy_sysctls(external.name, config_.manage_sysctls && !config_.dry_run);
+std::size_t Daemon::entry_count() const {
+    std::size_t entries = 0;
+    for (const auto& uplink : uplinks_) {
+        entries += uplink->service().policy().entries().size();
     }
-    // --dry-run answers nothing either: an answer changes upstream caches.
-    const bool listen = external.present() && responder_.enabled() && !config_.dry_run;
-    packets_.listen_for_solicitations(listen ? external.ifindex : 0);
+    return entries;
 }
 
 void Daemon::on_signal() {
@@ -181,10 +184,35 @@ void Daemon::reload() {
     proxy_refresh_.arm_every(config_.resync_interval);
     log::info("SIGHUP: configuration reloaded from {}", config_.config_path);
     warn_about_prefixes_the_unit_blocks(config_);
+    warn_about_idle_uplinks(config_);
     control_->set_max_clients(config_.max_control_clients);
-    responder_.reconfigure(responder_settings(config_));
-    service_.reconfigure(service_settings(config_), Clock::now());
+    replace_uplinks(Clock::now());
     notify_status();
+}
+
+void Daemon::replace_uplinks(TimePoint now) {
+    std::vector<std::shared_ptr<Uplink>> kept;
+    for (const std::string& external : config_.externals) {
+        const auto found = std::find_if(uplinks_.begin(), uplinks_.end(), [&](const auto& uplink) {
+            return uplink->name() == external;
+        });
+        if (found != uplinks_.end()) {
+            (*found)->reconfigure(now);
+            kept.push_back(std::move(*found));
+            uplinks_.erase(found);
+            continue;
+        }
+        log::info("SIGHUP: serving the new uplink {}", external);
+        kept.push_back(std::make_shared<Uplink>(loop_, config_, external));
+        kept.back()->service().full_resync(now);
+    }
+    // Entries on an uplink no longer configured are ours to remove.
+    for (const auto& gone : uplinks_) {
+        log::info("SIGHUP: no longer serving {}; withdrawing its entries", gone->name());
+        gone->service().withdraw_all();
+        gone->retire();
+    }
+    uplinks_ = std::move(kept);
 }
 
 nlohmann::json Daemon::answer(const control::Request& request) {
@@ -195,28 +223,33 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         case control::Command::stats: {
             const control::ControlCounters counted{control_->rejected_clients(),
                                                    control_->refused_requests()};
-            return {{"ok", true}, {"stats", control::stats_payload(service_, responder_, counted)}};
+            return {{"ok", true}, {"stats", control::stats_payload(views(), counted)}};
         }
         case control::Command::status:
             return {{"ok", true},
-                    {"status", control::status_payload(service_, config_, now - started_)}};
+                    {"status", control::status_payload(views(), config_, now - started_)}};
         case control::Command::resync:
-            service_.full_resync(now);
+            for (const auto& uplink : uplinks_) {
+                uplink->service().full_resync(now);
+            }
             return {{"ok", true}};
         case control::Command::announce:
             // The configured count even under --no-announce: the operator asks for it. RFC
             // 4861 §7.2.6 allows up to MAX_NEIGHBOR_ADVERTISEMENT (3) unsolicited ones.
-            if (!service_.announce(*request.address, std::max(config_.announce_count, 1u), now)) {
-                return control::error_reply(
-                    fmt::format("{} is not proxied here", *request.address));
+            // On the uplink whose prefixes hold it: prefixes never overlap across uplinks.
+            for (const auto& uplink : uplinks_) {
+                if (uplink->service().announce(*request.address,
+                                               std::max(config_.announce_count, 1u), now)) {
+                    return {{"ok", true}};
+                }
             }
-            return {{"ok", true}};
+            return control::error_reply(fmt::format("{} is not proxied here", *request.address));
     }
     return control::error_reply("unknown command");
 }
 
 void Daemon::notify_status() {
-    sd_notify(0, fmt::format("STATUS={}", control::status_line(service_)).c_str());
+    sd_notify(0, fmt::format("STATUS={}", control::status_line(views())).c_str());
 }
 
 }  // namespace ndproxy

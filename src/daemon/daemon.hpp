@@ -3,18 +3,18 @@
 #include <memory>
 #include <optional>
 
+#include <vector>
+
 #include "core/config.hpp"
-#include "core/mirror_service.hpp"
-#include "core/responder_service.hpp"
+#include "core/control_replies.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/event_loop.hpp"
-#include "linux/linux_packet_port.hpp"
-#include "linux/netlink_kernel.hpp"
+#include "daemon/uplink.hpp"
 
 namespace ndproxy {
 
-// ndproxyd: wires the mirror to one epoll loop with timerfds, a signalfd and the control
-// socket, and talks to systemd.
+// ndproxyd: wires each uplink's services to one epoll loop with timerfds, a signalfd and the
+// control socket, and talks to systemd.
 class Daemon {
 public:
     explicit Daemon(CommandLine startup);
@@ -23,10 +23,12 @@ public:
 
 private:
     void arm_wakeup();
-    void on_advertisements();
-    void on_external_link(const TrackedLink& external);
     void on_signal();
     void reload();
+    // SIGHUP: uplinks no longer configured withdraw and go, new ones start.
+    void replace_uplinks(TimePoint now);
+    [[nodiscard]] std::vector<control::UplinkView> views() const;
+    [[nodiscard]] std::size_t entry_count() const;
     nlohmann::json answer(const control::Request& request);
     void notify_status();
 
@@ -34,10 +36,9 @@ private:
     Config config_;
     EventLoop loop_;
     SignalChannel signals_;
-    NetlinkKernel kernel_;
-    LinuxPacketPort packets_;
-    MirrorService service_;
-    ResponderService responder_;
+    // In the order of --external; shared with a list being written, which a reload must not
+    // cut short.
+    std::vector<std::shared_ptr<Uplink>> uplinks_;
     Timer wakeup_;
     Timer proxy_refresh_;
     Timer watchdog_;

@@ -1,0 +1,100 @@
+#include "daemon/uplink.hpp"
+
+#include <sys/epoll.h>
+#include <sys/random.h>
+
+#include "core/daemon_settings.hpp"
+#include "linux/sysctl.hpp"
+
+namespace ndproxy {
+
+namespace {
+
+ResponderServiceSettings responder_settings_with_key(const Config& config,
+                                                     const std::string& uplink) {
+    ResponderServiceSettings settings = responder_settings(config, uplink);
+    // Unknown outside, so that nobody can pick sources whose buckets collide with the
+    // router's. Without it (getrandom cannot fail for 8 bytes once the pool is ready; the
+    // fallback is only for a kernel that is still booting) the hash stays fair, only guessable.
+    std::uint64_t key = 0;
+    if (::getrandom(&key, sizeof(key), GRND_NONBLOCK) != sizeof(key)) {
+        key = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    }
+    settings.policy.limits.hash_key = key;
+    return settings;
+}
+
+}  // namespace
+
+Uplink::Uplink(EventLoop& loop, const Config& config, const std::string& name)
+    : loop_(loop),
+      config_(config),
+      name_(name),
+      kernel_(config.netlink_buffer),
+      service_(service_settings(config, name), kernel_, packets_,
+               [this](const TrackedLink& external) { on_external_link(external); }),
+      responder_(responder_settings_with_key(config, name), service_, packets_) {
+    loop_.add(kernel_.event_fd(), EPOLLIN,
+              [this](std::uint32_t) { service_.on_kernel_readable(Clock::now()); });
+    loop_.add(packets_.fd(), EPOLLIN, [this](std::uint32_t) { on_advertisements(); });
+    loop_.add(packets_.frame_fd(), EPOLLIN,
+              [this](std::uint32_t) { responder_.on_frames_readable(Clock::now()); });
+}
+
+Uplink::~Uplink() {
+    retire();
+}
+
+void Uplink::retire() {
+    if (!active_) {
+        return;
+    }
+    active_ = false;
+    loop_.remove(kernel_.event_fd());
+    loop_.remove(packets_.fd());
+    loop_.remove(packets_.frame_fd());
+    packets_.listen_for_solicitations(0);
+}
+
+void Uplink::reconfigure(TimePoint now) {
+    responder_.reconfigure(responder_settings(config_, name_));
+    service_.reconfigure(service_settings(config_, name_), now);
+}
+
+void Uplink::on_timer(TimePoint now) {
+    service_.on_timer(now);
+    responder_.on_timer(now);
+}
+
+void Uplink::refresh(TimePoint now) {
+    service_.refresh_proxy_table(now);
+    responder_.prune_memberships();
+}
+
+std::optional<TimePoint> Uplink::next_wakeup() const {
+    const auto mirror = service_.next_wakeup();
+    const auto responder = responder_.next_wakeup();
+    if (!mirror && !responder) {
+        return std::nullopt;
+    }
+    return std::min(mirror.value_or(TimePoint::max()), responder.value_or(TimePoint::max()));
+}
+
+void Uplink::on_advertisements() {
+    const TimePoint now = Clock::now();
+    for (const ReceivedAdvertisement& received : packets_.read_advertisements()) {
+        responder_.on_advertisement(received, now);
+        service_.on_advertisement(received, now);
+    }
+}
+
+void Uplink::on_external_link(const TrackedLink& external) {
+    if (external.present()) {
+        apply_proxy_sysctls(external.name, config_.manage_sysctls && !config_.dry_run);
+    }
+    // --dry-run answers nothing either: an answer changes upstream caches.
+    const bool listen = external.present() && responder_.enabled() && !config_.dry_run;
+    packets_.listen_for_solicitations(listen ? external.ifindex : 0);
+}
+
+}  // namespace ndproxy

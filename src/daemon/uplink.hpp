@@ -1,0 +1,56 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/mirror_service.hpp"
+#include "core/responder_service.hpp"
+#include "daemon/event_loop.hpp"
+#include "linux/linux_packet_port.hpp"
+#include "linux/netlink_kernel.hpp"
+
+namespace ndproxy {
+
+// One external interface and everything that serves it: exactly a one-uplink daemon's sockets
+// and services, for the prefixes `via` it (docs/design.md §Uplinks). Its fds join the daemon's
+// loop while it is active.
+class Uplink {
+public:
+    // `config` is the daemon's, read again whenever the external link changes; it must outlive
+    // the uplink's activity (retire() ends it).
+    Uplink(EventLoop& loop, const Config& config, const std::string& name);
+    ~Uplink();
+    Uplink(const Uplink&) = delete;
+    Uplink& operator=(const Uplink&) = delete;
+
+    // SIGHUP: the uplink's prefixes and the modes may have changed.
+    void reconfigure(TimePoint now);
+    // Leaves the loop and stops answering. A retired uplink is only read (a list in progress).
+    void retire();
+
+    void on_timer(TimePoint now);
+    void refresh(TimePoint now);
+    [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
+
+    [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] MirrorService& service() { return service_; }
+    [[nodiscard]] const MirrorService& service() const { return service_; }
+    [[nodiscard]] const ResponderService& responder() const { return responder_; }
+
+private:
+    void on_advertisements();
+    void on_external_link(const TrackedLink& external);
+
+    EventLoop& loop_;
+    const Config& config_;
+    std::string name_;
+    // Subscribed before anything is dumped (docs/design.md §Netlink).
+    NetlinkKernel kernel_;
+    LinuxPacketPort packets_;
+    MirrorService service_;
+    ResponderService responder_;
+    bool active_ = true;
+};
+
+}  // namespace ndproxy
