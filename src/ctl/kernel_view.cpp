@@ -12,14 +12,17 @@ namespace {
 
 using nlohmann::json;
 
-// The addresses the daemon lists, and those of them it says are in the kernel. Entries it
-// cannot parse are skipped: a malformed reply must not turn into a wrong warning.
+// An address on an uplink.
+using Placed = std::pair<std::string, Ipv6Address>;
+
+// The addresses the daemon lists, and those of them it says are in the kernel, by uplink. Entries
+// it cannot parse are skipped: a malformed reply must not turn into a wrong warning.
 struct DaemonAddresses {
-    std::set<Ipv6Address> listed;
-    std::set<Ipv6Address> in_kernel;
+    std::set<Placed> listed;
+    std::set<Placed> in_kernel;
 };
 
-DaemonAddresses daemon_addresses(const json& list) {
+DaemonAddresses daemon_addresses(const json& list, const std::string& external) {
     DaemonAddresses result;
     if (!list.is_array()) {
         return result;
@@ -32,10 +35,15 @@ DaemonAddresses daemon_addresses(const json& list) {
         if (!address) {
             continue;
         }
-        result.listed.insert(*address);
+        // Only with several uplinks does a row name its own.
+        const auto uplink = entry.find("uplink");
+        const Placed placed{
+            uplink != entry.end() && uplink->is_string() ? uplink->get<std::string>() : external,
+            *address};
+        result.listed.insert(placed);
         const auto kernel = entry.find("kernel");
         if (kernel != entry.end() && kernel->is_boolean() && kernel->get<bool>()) {
-            result.in_kernel.insert(*address);
+            result.in_kernel.insert(placed);
         }
     }
     return result;
@@ -52,22 +60,26 @@ json kernel_view(std::vector<KernelRow> entries, const std::optional<DaemonView>
         return std::tie(a.entry.address, a.interface, a.entry.ifindex) <
                std::tie(b.entry.address, b.interface, b.entry.ifindex);
     });
-    const DaemonAddresses known = daemon ? daemon_addresses(daemon->list) : DaemonAddresses{};
-    // The daemon manages the entries of one interface only.
+    const DaemonAddresses known =
+        daemon ? daemon_addresses(daemon->list, daemon->external) : DaemonAddresses{};
+    // The daemon manages the entries of its uplinks only.
     const auto on_external = [&](const KernelRow& row) {
-        return daemon && row.interface == daemon->external;
+        return daemon && (row.interface == daemon->external ||
+                          std::find(daemon->uplinks.begin(), daemon->uplinks.end(),
+                                    row.interface) != daemon->uplinks.end());
     };
 
     json rows = json::array();
     json warnings = json::array();
-    std::set<Ipv6Address> in_kernel_on_external;
+    std::set<Placed> in_kernel_on_external;
     for (const KernelRow& row : entries) {
         const ProxyEntry& entry = row.entry;
         json daemon_knows = nullptr;
         if (daemon) {
-            daemon_knows = on_external(row) && known.listed.contains(entry.address);
+            const Placed placed{row.interface, entry.address};
+            daemon_knows = on_external(row) && known.listed.contains(placed);
             if (on_external(row)) {
-                in_kernel_on_external.insert(entry.address);
+                in_kernel_on_external.insert(placed);
             }
             if (owned(row) && !daemon_knows.get<bool>()) {
                 warnings.push_back(
@@ -85,10 +97,9 @@ json kernel_view(std::vector<KernelRow> entries, const std::optional<DaemonView>
             {"daemon", std::move(daemon_knows)},
         });
     }
-    for (const Ipv6Address& address : known.in_kernel) {  // std::set: in address order
-        if (!in_kernel_on_external.contains(address)) {
-            const std::string where =
-                daemon->external.empty() ? std::string() : " on " + daemon->external;
+    for (const auto& [uplink, address] : known.in_kernel) {  // std::set: in uplink order
+        if (!in_kernel_on_external.contains({uplink, address})) {
+            const std::string where = uplink.empty() ? std::string() : " on " + uplink;
             warnings.push_back(fmt::format(
                 "ndproxyd says {} has a kernel entry{}, but the kernel's proxy table has none",
                 address, where));

@@ -26,7 +26,9 @@ struct KernelRow {
 // What the daemon said, for the cross-check.
 struct DaemonView {
     nlohmann::json list;   // the "list" payload: [{"address": ..., "kernel": bool, ...}]
-    std::string external;  // its external interface (from "status")
+    std::string external;  // its (first) external interface (from "status")
+    // Every uplink, with several (status "uplinks"); the list's rows then name theirs.
+    std::vector<std::string> uplinks{};
 };
 
 // The document `list --kernel --json` prints:
@@ -35,8 +37,8 @@ struct DaemonView {
 //                 "protocol": 71 | null (none, or 0, which the kernel never reports), "owned":
 //                 bool, "daemon": bool | null}],
 //    "warnings": ["..."]}
-// sorted by address, then interface. "daemon" says whether the daemon lists the address (on its
-// external interface); null when the daemon could not be asked. Warnings name owned entries the
+// sorted by address, then interface. "daemon" says whether the daemon lists the address (on the
+// uplink the entry is on); null when the daemon could not be asked. Warnings name owned entries the
 // daemon does not know (left behind by another run or configuration, or added by hand with
 // ndproxyd's tag) and daemon entries with "kernel": true that are missing from the kernel.
 nlohmann::json kernel_view(std::vector<KernelRow> rows, const std::optional<DaemonView>& daemon);

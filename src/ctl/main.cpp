@@ -188,6 +188,11 @@ std::optional<ctl::DaemonView> ask_daemon(const std::string& socket_path, std::s
             throw ctl::ControlError("ndproxyd sent a status without its external interface");
         }
         view.external = status["external"]["name"].get<std::string>();
+        for (const auto& uplink : status.value("uplinks", nlohmann::json::array())) {
+            if (uplink.is_object() && uplink.value("name", nlohmann::json()).is_string()) {
+                view.uplinks.push_back(uplink["name"].get<std::string>());
+            }
+        }
         view.list = ctl::send_command(socket_path, "list");
         return view;
     } catch (const ctl::ControlError& error) {

@@ -156,18 +156,22 @@ std::string conflict_of(const json& entry) {
 }  // namespace
 
 std::string render_list(const json& entries) {
+    constexpr std::size_t kColumns = 9;
     struct Row {
         std::optional<Ipv6Address> address;  // for numeric order; unparsable ones go last
-        std::array<std::string, 8> cells;
+        std::array<std::string, kColumns> cells;
     };
     std::vector<Row> rows;
+    bool several_uplinks = false;  // only then do the rows name their uplink
     if (entries.is_array()) {
         for (const json& entry : entries) {
             const std::string address = text_of(entry, "address");
-            rows.push_back({Ipv6Address::parse(address),
-                            {address, text_of(entry, "interface"), text_of(entry, "lladdr"),
-                             text_of(entry, "state"), text_of(entry, "origin"),
-                             text_of(entry, "path"), age_of(entry, "age"), conflict_of(entry)}});
+            several_uplinks = several_uplinks || member(entry, "uplink") != nullptr;
+            rows.push_back(
+                {Ipv6Address::parse(address),
+                 {address, text_of(entry, "uplink"), text_of(entry, "interface"),
+                  text_of(entry, "lladdr"), text_of(entry, "state"), text_of(entry, "origin"),
+                  text_of(entry, "path"), age_of(entry, "age"), conflict_of(entry)}});
         }
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -176,12 +180,21 @@ std::string render_list(const json& entries) {
         }
         return a.address ? *a.address < *b.address : a.cells[0] < b.cells[0];
     });
-    std::vector<std::array<std::string, 8>> table{
-        {"ADDRESS", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "PATH", "AGE", "CONFLICT"}};
+    std::vector<std::array<std::string, kColumns>> table{
+        {"ADDRESS", "UPLINK", "INTERFACE", "LLADDR", "STATE", "ORIGIN", "PATH", "AGE", "CONFLICT"}};
     for (Row& row : rows) {
         table.push_back(std::move(row.cells));
     }
-    return render_table(table);
+    if (several_uplinks) {
+        return render_table(table);
+    }
+    std::vector<std::array<std::string, kColumns - 1>> one_uplink;
+    for (const auto& row : table) {
+        auto& cells = one_uplink.emplace_back();
+        cells[0] = row[0];
+        std::copy(row.begin() + 2, row.end(), cells.begin() + 1);
+    }
+    return render_table(one_uplink);
 }
 
 std::string render_stats(const json& stats) {
@@ -243,6 +256,23 @@ std::string render_status(const json& status) {
         }
     }
     lines.push_back({"prefixes:", prefixes.empty() ? std::string(kMissing) : prefixes});
+    // With several uplinks, each one's prefixes and entries.
+    if (const json* list = member(status, "uplinks");
+        list && list->is_array() && list->size() > 1) {
+        for (const json& uplink : *list) {
+            std::string served;
+            if (const json* own = member(uplink, "prefixes"); own && own->is_array()) {
+                for (const json& prefix : *own) {
+                    served += (served.empty() ? "" : ", ") + text_of(&prefix);
+                }
+            }
+            lines.push_back(
+                {"uplink:",
+                 fmt::format("{}: {}; {} entries ({} in the kernel)", describe_interface(uplink),
+                             served.empty() ? std::string(kMissing) : served,
+                             text_of(uplink, "entries"), text_of(uplink, "kernel_entries"))});
+        }
+    }
     lines.push_back({"responder:", text_of(status, "responder")});
     lines.push_back({"router flag:", text_of(status, "router")});
     lines.push_back({"announce:", text_of(status, "announce")});

@@ -14,14 +14,15 @@ namespace ndproxy::ctl {
 std::string render_json(const nlohmann::json& payload);
 
 // The "list" array as aligned columns ADDRESS INTERFACE LLADDR STATE ORIGIN PATH AGE CONFLICT,
-// sorted by address.
+// sorted by address; UPLINK after ADDRESS when the rows name their uplink (several uplinks).
 std::string render_list(const nlohmann::json& entries);
 
 // The "stats" object as "name: value" lines in the order of core/stats_table.hpp,
 // ns_dropped reasons as "ns_dropped.REASON: N". Members the table does not name are left out.
 std::string render_stats(const nlohmann::json& stats);
 
-// The "status" object as aligned "key: value" lines.
+// The "status" object as aligned "key: value" lines; an "uplink:" line for each uplink when
+// there are several.
 std::string render_status(const nlohmann::json& status);
 
 // The document kernel_view() builds (ctl/kernel_view.hpp) as aligned columns
