@@ -32,7 +32,7 @@ BAD_LINES = [
     ("router = perhaps", 'invalid router "perhaps" (expected true, false, yes, no, 1 or 0)'),
     ("internal = ext", '"ext" is the external interface, it cannot also be internal'),
     ("internal = a/b", 'invalid internal "a/b" (not a valid interface name)'),
-    ("external = eth9", 'duplicate key "external" (first set on line 2)'),
+    ("external = ext", 'the external interface "ext" is given twice'),
     ("check-config = true", '"check-config" is only valid on the command line'),
     ("\x01\x02\x7f", 'expected "key = value", got "\x01\x02\x7f"'),
 ]

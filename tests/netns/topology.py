@@ -173,22 +173,30 @@ class Topology:
             self.build_bridge(vms)
         return self
 
-    def build_uplink(self):
-        """router and host, joined by the veth pair ext (host) <-> down0 (router)."""
-        for ns in (ROUTER, HOST):
-            new_namespace(ns, forwarding=True)
-            self.namespaces.append(ns)
-        ip(HOST, "link", "add", "ext", "address", EXT_MAC, "type", "veth",
-           "peer", "name", "down0", "address", DOWN0_MAC, "netns", ROUTER)
-        ip(ROUTER, "addr", "add", f"{ROUTER_LL}/64", "dev", "down0", "nodad")
-        ip(ROUTER, "addr", "add", f"{OFFLINK_SRC}/128", "dev", "lo")
-        ip(ROUTER, "link", "set", "down0", "up")
-        ip(HOST, "link", "set", "ext", "up")
-        self.wait_link(ROUTER, "down0")
-        self.wait_link(HOST, "ext")
+    def build_uplink(self, ext="ext", router=ROUTER, prefix=PREFIX, offlink=OFFLINK_SRC,
+                     ext_mac=EXT_MAC, down_mac=DOWN0_MAC):
+        """router and host, joined by the veth pair ext (host) <-> down0 (router). Called again
+        with another `ext`, `router`, `prefix` and `offlink` (the router's lo address): a second
+        uplink to a router of its own, which reaches the host's VMs in `prefix` only. The host's
+        default route stays on the first; `offlink` of another is routed to its own router."""
+        for ns in (router, HOST):
+            if ns not in self.namespaces:
+                new_namespace(ns, forwarding=True)
+                self.namespaces.append(ns)
+        ip(HOST, "link", "add", ext, "address", ext_mac, "type", "veth",
+           "peer", "name", "down0", "address", down_mac, "netns", router)
+        ip(router, "addr", "add", f"{ROUTER_LL}/64", "dev", "down0", "nodad")
+        ip(router, "addr", "add", f"{offlink}/128", "dev", "lo")
+        ip(router, "link", "set", "down0", "up")
+        ip(HOST, "link", "set", ext, "up")
+        self.wait_link(router, "down0")
+        self.wait_link(HOST, ext)
         # The router treats the whole /64 as on-link, like a provider's router in front of a server.
-        ip(ROUTER, "-6", "route", "add", PREFIX, "dev", "down0")
-        self.restore_default_route()
+        ip(router, "-6", "route", "add", prefix, "dev", "down0")
+        if ext == "ext":
+            self.restore_default_route()
+        else:
+            ip(HOST, "-6", "route", "add", f"{offlink}/128", "via", ROUTER_LL, "dev", ext)
 
     def restore_default_route(self):
         """(Re)adds the host's default route; an administrative down of ext deletes it."""
@@ -284,9 +292,9 @@ class Topology:
         """VM n talks only to the host's fe80::1: the host learns only the VM's link-local."""
         ns_exec(vm_name(n), "ping", "-6", "-c", "1", "-W", "2", f"{HOST_LL}%vif0")
 
-    def router_ping(self, addr, wait=3):
+    def router_ping(self, addr, wait=3, router=ROUTER, source=OFFLINK_SRC):
         """Pings `addr` from the router's off-link address; True if answered."""
-        return ns_exec(ROUTER, "ping", "-6", "-c", "1", "-W", str(wait), "-I", OFFLINK_SRC, addr,
+        return ns_exec(router, "ping", "-6", "-c", "1", "-W", str(wait), "-I", source, addr,
                        check=False, timeout=wait + 5).returncode == 0
 
     def host_neigh_state(self, addr, dev="br0"):
@@ -308,12 +316,12 @@ class Topology:
         match = re.search(r"time=([0-9.]+) ms", proc.stdout)
         return float(match.group(1)) if proc.returncode == 0 and match else None
 
-    def router_exchange(self, solicitations, listen=0.5):
+    def router_exchange(self, solicitations, listen=0.5, router=ROUTER):
         """The router sends `solicitations` (dicts, see ndp_tool.solicitation_frame) from down0
         and captures every Neighbor Advertisement until `listen` seconds after the last one.
         Returns {"sent": [times], "advertisements": [...]}, times relative to the first send."""
         timeout = listen + sum(float(s.get("delay", 0)) for s in solicitations) + 30
-        out = ns_exec(ROUTER, "/usr/bin/python3", NDP_TOOL, "exchange", "down0", str(listen),
+        out = ns_exec(router, "/usr/bin/python3", NDP_TOOL, "exchange", "down0", str(listen),
                       json.dumps(solicitations), timeout=timeout).stdout
         return json.loads(out.strip().splitlines()[-1])
 
