@@ -56,9 +56,27 @@ void check_config(const Config& config) {
             std::abort();
         }
     }
+    if (config.externals.empty() || config.externals.front() != config.external ||
+        config.externals.size() > kMaxUplinks || config.via.size() != config.prefixes.size()) {
+        std::abort();
+    }
     for (const std::string& name : config.internal) {
-        if (name == config.external) {
+        if (std::find(config.externals.begin(), config.externals.end(), name) !=
+            config.externals.end()) {
             std::abort();
+        }
+    }
+    // Every prefix is served by one of the uplinks, and prefixes of two uplinks never overlap.
+    for (const auto& [prefix, uplink] : config.via) {
+        if (std::find(config.externals.begin(), config.externals.end(), uplink) ==
+            config.externals.end()) {
+            std::abort();
+        }
+        for (const auto& [other, other_uplink] : config.via) {
+            if (other_uplink != uplink &&
+                (prefix.contains(other.network) || other.contains(prefix.network))) {
+                std::abort();
+            }
         }
     }
 }
