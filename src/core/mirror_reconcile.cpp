@@ -43,8 +43,6 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     for (const Ipv6Address& address : misplaced) {
         withdraw(address, out);
     }
-    std::vector<Ipv6Address> owned = snapshot.proxies.owned;  // less what just went
-    std::erase_if(owned, [&](const Ipv6Address& address) { return misplaced.contains(address); });
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());
@@ -54,6 +52,15 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
             set_path(entry, Path::kernel);  // whatever the ceiling; rebalance() sees to it
         }
     }
+    reconcile_routes(snapshot.routes, now, out);
+    // What just went (misplaced, or its route gone) is not to be adopted back below.
+    for (const Action& action : out) {
+        if (const auto* withdrawn = std::get_if<action::Withdraw>(&action)) {
+            misplaced.insert(withdrawn->address);
+        }
+    }
+    std::vector<Ipv6Address> owned = snapshot.proxies.owned;
+    std::erase_if(owned, [&](const Ipv6Address& address) { return misplaced.contains(address); });
     // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
     for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
         if (!vouched.contains(neighbour.address)) {
