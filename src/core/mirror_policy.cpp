@@ -74,7 +74,7 @@ bool MirrorPolicy::admissible_on(const Ipv6Address& address, int ifindex, Action
 
 Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now) {
     Actions out;
-    if (!in_scope(update.address)) {
+    if (!in_scope(update.address) || outlived_its_route(update)) {
         return out;
     }
     ++counters_.neighbours_seen;

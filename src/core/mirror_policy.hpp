@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -304,9 +305,16 @@ private:
     bool routed_here(const RouteUpdate& route, bool count, Actions& out);
     void follow(const RouteKey& route, TimePoint now, Actions& out);
     void unfollow(const RouteKey& route, Actions& out);
-    void reconcile_routes(const std::vector<RouteUpdate>& routes, TimePoint now, Actions& out);
+    void reconcile_routes(const std::vector<RouteUpdate>& routes,
+                          const std::vector<NeighbourUpdate>& neighbours, TimePoint now,
+                          Actions& out);
+    // A neighbour entry left behind by a /128 route that went: the host resolved the VM while
+    // it routed the address there, and no longer does. It vouches for nothing until the
+    // kernel drops it. True when `update` is (about) such an entry; forgets it when it goes.
+    bool outlived_its_route(const NeighbourUpdate& update);
     std::set<RouteKey> routes_;
     RoutedBlocks blocks_;
+    std::map<Ipv6Address, int> unrouted_;  // address -> the link its route went from
 
     // The entry for `address`, created if there is room and `lladdr` is within its per-VM
     // bounds; nullptr (counted, and a MacRefused action for the log) otherwise.

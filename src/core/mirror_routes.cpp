@@ -83,6 +83,7 @@ void MirrorPolicy::follow(const RouteKey& route, TimePoint now, Actions& out) {
         blocks_.add(route.destination, route.ifindex);
         return;
     }
+    unrouted_.erase(route.destination.network);
     MirrorEntry* entry = admit(route.destination.network, std::nullopt, now, out);
     if (entry == nullptr) {
         routes_.erase(route);  // the table is full; a later resync looks again
@@ -108,10 +109,25 @@ void MirrorPolicy::unfollow(const RouteKey& route, Actions& out) {
     if (found != entries_.end() && found->second.origin == Origin::route) {
         // At once: the host no longer sends this address anywhere.
         withdraw(route.destination.network, out);
+        if (unrouted_.size() < kMaxRoutes) {
+            unrouted_[route.destination.network] = route.ifindex;
+        }
     }
 }
 
-void MirrorPolicy::reconcile_routes(const std::vector<RouteUpdate>& routes, TimePoint now,
+bool MirrorPolicy::outlived_its_route(const NeighbourUpdate& update) {
+    const auto found = unrouted_.find(update.address);
+    if (found == unrouted_.end() || found->second != update.ifindex) {
+        return false;
+    }
+    if (update.deleted || !nud_vouches_alive(update.state)) {
+        unrouted_.erase(found);  // gone: whatever comes next is news
+    }
+    return true;
+}
+
+void MirrorPolicy::reconcile_routes(const std::vector<RouteUpdate>& routes,
+                                    const std::vector<NeighbourUpdate>& neighbours, TimePoint now,
                                     Actions& out) {
     std::set<RouteKey> fresh;
     for (const RouteUpdate& route : routes) {
@@ -124,6 +140,14 @@ void MirrorPolicy::reconcile_routes(const std::vector<RouteUpdate>& routes, Time
             fresh.insert(key_of(route));
         }
     }
+    // Leftovers the kernel has dropped meanwhile are forgotten; the rest still vouch for nothing.
+    std::erase_if(unrouted_, [&](const auto& item) {
+        const Ipv6Address& address = item.first;  // not a structured binding: clang 14
+        const int ifindex = item.second;
+        return std::none_of(neighbours.begin(), neighbours.end(), [&](const NeighbourUpdate& n) {
+            return n.address == address && n.ifindex == ifindex && !n.deleted;
+        });
+    });
     std::vector<RouteKey> gone;
     std::set_difference(routes_.begin(), routes_.end(), fresh.begin(), fresh.end(),
                         std::back_inserter(gone));

@@ -101,8 +101,7 @@ NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
             0) {
         fail("netlink receive buffer");
     }
-    for (unsigned group :
-         {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE}) {
+    for (unsigned group : {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE}) {
         if (mnl_socket_setsockopt(events_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) <
             0) {
             fail("netlink subscribe");

@@ -92,8 +92,27 @@ TEST_F(RoutedPolicyTest, AHostRouteIsProxiedUntilItGoes) {
     EXPECT_TRUE(policy.entries().empty());
 }
 
+// The host resolved the routed VM over its tap; once the route goes, that neighbour entry is a
+// leftover (the host no longer sends the address there) and vouches for nothing until it goes.
+TEST_F(RoutedPolicyTest, ANeighbourEntryThatOutlivedItsRouteVouchesForNothing) {
+    const NeighbourUpdate resolved{kTap, addr("2001:db8:10:20::100"),
+                                   MacAddress{{2, 0, 0, 0, 1, 0}}, nud::reachable, false};
+    policy.on_route(route("2001:db8:10:20::100/128", kTap), t0);
+    policy.on_neighbour(resolved, t0);
+    policy.on_route(gone(route("2001:db8:10:20::100/128", kTap)), t0 + 1s);
+    EXPECT_TRUE(policy.on_neighbour(resolved, t0 + 2s).empty());
+    KernelSnapshot snapshot;
+    snapshot.neighbours = {resolved};
+    EXPECT_TRUE(addresses_of<action::Install>(policy.reconcile(snapshot, t0 + 3s)).empty());
+    EXPECT_TRUE(policy.entries().empty());
+    // The kernel drops it; a neighbour seen there later is news again.
+    policy.on_neighbour({kTap, resolved.address, std::nullopt, nud::none, true}, t0 + 4s);
+    EXPECT_EQ(addresses_of<action::Install>(policy.on_neighbour(resolved, t0 + 5s)),
+              std::vector{resolved.address});
+}
+
 TEST_F(RoutedPolicyTest, OnlyRoutesIntoThePrefixesThroughInternalLinksCount) {
-    EXPECT_TRUE(policy.on_route(route("2001:db8:99::1/128", kTap), t0).empty());    // outside
+    EXPECT_TRUE(policy.on_route(route("2001:db8:99::1/128", kTap), t0).empty());     // outside
     EXPECT_TRUE(policy.on_route(route("2001:db8:10:20::1/128", kExt), t0).empty());  // uplink
     EXPECT_TRUE(policy.on_route(route("2001:db8:10:20::/64", kTunnel), t0).empty());
     EXPECT_TRUE(policy.on_route(route("2001:db8:10::/48", kTunnel, true), t0).empty());
@@ -182,8 +201,8 @@ TEST(RoutedServiceTest, RoutesComeFromTheKernelAndTunnelsAreNeverProbed) {
     EXPECT_TRUE(service.policy().routed_blocks().contains(addr("2001:db8:10:20::201")));
 
     // A neighbour entry on the tunnel (the host sent something there) proves nothing.
-    kernel.notify(NeighbourUpdate{kTunnel, addr("2001:db8:10:20::300"), std::nullopt, nud::noarp,
-                                  false});
+    kernel.notify(
+        NeighbourUpdate{kTunnel, addr("2001:db8:10:20::300"), std::nullopt, nud::noarp, false});
     service.on_kernel_readable(t0 + 1s);
     EXPECT_FALSE(service.policy().entries().contains(addr("2001:db8:10:20::300")));
 
