@@ -116,7 +116,7 @@ def add_guest(topo, n, host_link, address, gateway, bridge=None, plen=64):
     topo.wait_link(HOST, host_link)
     topo.wait_link(vm, "vif0")
     if bridge is not None:
-        wait_until(lambda: topo.port_forwarding(host_link), 5, f"bridge port {host_link} forwarding")
+        wait_until(lambda: topo.port_forwarding(host_link), 5, f"{host_link} forwarding")
     ip(vm, "-6", "route", "add", "default", "via", gateway, "dev", "vif0")
     topo.vms.add(n)
 
@@ -159,8 +159,8 @@ def owned_on(dev):
 
 def hold_tun(test, name):
     """A layer-3 point-to-point link without neighbour discovery (POINTOPOINT, NOARP), as
-    WireGuard's is (this kernel has no wireguard): a tun device kept open, so it has carrier,
-    by a helper process for the rest of `test`."""
+    WireGuard's is (test kernels may lack wireguard): a tun device kept open, so that it has
+    carrier, by a helper process for the rest of `test`."""
     holder = ("import fcntl, os, signal, struct\n"
               "fd = os.open('/dev/net/tun', os.O_RDWR)\n"
               "fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', NAME.encode(), 0x0001 | 0x1000))\n"

@@ -5,9 +5,10 @@ README's own setup commands (readme_topologies.py), checked for what README prom
 On top of README's file the daemon gets only the harness's overrides: --control-socket and
 --user root (harness.Daemon), --log-level debug, and --withdraw-after 2 where a test waits for
 a withdrawal. What the tests build themselves stands for what is not the host's setup: the
-provider's router, the guests and their links (the hypervisor's veths standing for taps and
-vifs), the bridges Docker and Incus make, wg0 (a tun device: this kernel has no wireguard) and
-the VLAN link (a veth named enp1s0.4000: nor has it 8021q)."""
+provider's router, the guests and their links (veths standing for the hypervisors' taps and
+vifs), the bridges Docker and Incus make, wg0 (a tun device, as layer-3 and NOARP as
+WireGuard's, since test kernels may lack wireguard) and the VLAN link (a veth named
+enp1s0.4000, since they may lack 8021q)."""
 
 import os
 import shutil
@@ -102,7 +103,8 @@ class TopologyTest(harness.NetnsCase):
 
     def check_routed(self, name, link, pattern, address):
         """README's routed topology `name`: the guest behind `link` (matched by `pattern`) is
-        proxied from its /128 route alone, reachable, and withdrawn when the route goes."""
+        proxied from its /128 route alone, is reachable, and is withdrawn when the VM stops
+        and its link goes, and the route with it."""
         readme.add_guest(self.topo, 1, link, address, readme.ROUTER_LL, plen=128)
         readme.run_setup("uplink", name)
         d = self.start(name, "--withdraw-after", str(WITHDRAW_AFTER))
@@ -112,9 +114,9 @@ class TopologyTest(harness.NetnsCase):
         self.assertEqual(d.entries()[address]["origin"], "route")
         self.assertTrue(answered(ROUTER, address))
         self.assertTrue(pinged(ROUTER, address))
-        ip(HOST, "-6", "route", "del", f"{address}/128", "dev", link)
-        wait_until(lambda: owned_on(UPLINK) == [] and not d.entries(), 5,
-                   f"{address} withdrawn when its route went")
+        self.topo.remove_vm(1)
+        wait_until(lambda: owned_on(UPLINK) == [] and not d.entries(), WITHDRAW_AFTER + 10,
+                   f"{address} withdrawn when its link and route went")
 
     @unittest.skip(ROUTES)
     def test_proxmox_routed(self):
