@@ -22,8 +22,6 @@ import topology
 from topology import HOST, ROUTER, hold_for, ip, ns_exec, wait_until
 
 WITHDRAW_AFTER = 2
-ROUTES = "needs issue 14 item 3 (routes), not merged yet"
-TUNNELS = "needs issue 14 items 3 and 4 (routes, NOARP links), not merged yet"
 UPLINKS = "needs issue 14 item 5 (uplinks), not merged yet"
 
 
@@ -118,15 +116,12 @@ class TopologyTest(harness.NetnsCase):
         wait_until(lambda: owned_on(UPLINK) == [] and not d.entries(), WITHDRAW_AFTER + 10,
                    f"{address} withdrawn when its link and route went")
 
-    @unittest.skip(ROUTES)
     def test_proxmox_routed(self):
         self.check_routed("proxmox-routed", "tap100i0", "tap*", "2001:db8:10:20::100")
 
-    @unittest.skip(ROUTES)
     def test_xen_vif_route(self):
         self.check_routed("xen-vif-route", "vif5.0", "vif*", "2001:db8:10:20::500")
 
-    @unittest.skip(ROUTES)
     def test_libvirt_routed(self):
         self.check_routed("libvirt-routed", "vnet3", "vnet*", "2001:db8:10:20::300")
 
@@ -161,7 +156,6 @@ class TopologyTest(harness.NetnsCase):
 
     # --- WireGuard -----------------------------------------------------------------------------
 
-    @unittest.skip(TUNNELS)
     def test_wireguard(self):
         readme.run_setup("uplink")
         readme.hold_tun(self, "wg0")
