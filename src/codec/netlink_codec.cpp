@@ -116,6 +116,7 @@ std::optional<KernelEvent> parse_link(const nlmsghdr* nlh) {
     LinkUpdate link;
     link.ifindex = ifi->ifi_index;
     link.up = (ifi->ifi_flags & IFF_UP) != 0;
+    link.without_discovery = (ifi->ifi_flags & (IFF_NOARP | IFF_POINTOPOINT)) != 0;
     link.deleted = nlh->nlmsg_type == RTM_DELLINK;
     link.lladdr = mac_attribute(attrs.get(IFLA_ADDRESS));
     const nlattr* name = attrs.get(IFLA_IFNAME);
@@ -149,6 +150,50 @@ std::optional<KernelEvent> parse_address(const nlmsghdr* nlh) {
                          nlh->nlmsg_type == RTM_DELADDR};
 }
 
+// Longer than /64: shorter routes are the host's own routing (its /64s, its default route, a
+// full BGP table), never VM addresses, and are dropped before anything is allocated for them.
+constexpr unsigned kLongestUnroutedLength = 64;
+
+std::optional<std::uint32_t> u32_attribute(const nlattr* attr) {
+    if (attr == nullptr || mnl_attr_get_payload_len(attr) != 4) {
+        return std::nullopt;
+    }
+    return mnl_attr_get_u32(attr);
+}
+
+std::optional<KernelEvent> parse_route(const nlmsghdr* nlh) {
+    if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtmsg)) {
+        return std::nullopt;
+    }
+    const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+    // Unicast only (local, anycast, unreachable and blackhole routes send nothing to a VM);
+    // not the exceptions the kernel clones from them (PMTU, redirects); not source-specific.
+    if (rtm->rtm_family != AF_INET6 || rtm->rtm_type != RTN_UNICAST ||
+        (rtm->rtm_flags & RTM_F_CLONED) != 0 || rtm->rtm_src_len != 0 ||
+        rtm->rtm_dst_len <= kLongestUnroutedLength || rtm->rtm_dst_len > 128) {
+        return std::nullopt;
+    }
+    AttributeTable<RTA_MAX> attrs;
+    if (!parse_attributes(nlh, sizeof(rtmsg), attrs)) {
+        return std::nullopt;
+    }
+    const auto destination = address_attribute(attrs.get(RTA_DST));
+    // A multipath route has no RTA_OIF: its next hops are in RTA_MULTIPATH, and a VM's address
+    // is not spread over several links.
+    const auto oif = u32_attribute(attrs.get(RTA_OIF));
+    if (!destination || !oif) {
+        return std::nullopt;
+    }
+    RouteUpdate route;
+    route.destination = Ipv6Prefix::covering(*destination, rtm->rtm_dst_len);
+    route.ifindex = static_cast<int>(*oif);
+    route.table = u32_attribute(attrs.get(RTA_TABLE)).value_or(rtm->rtm_table);
+    route.metric = u32_attribute(attrs.get(RTA_PRIORITY)).value_or(0);
+    route.via_gateway = attrs.get(RTA_GATEWAY) != nullptr;
+    route.deleted = nlh->nlmsg_type == RTM_DELROUTE;
+    return route;
+}
+
 nlmsghdr* start_message(std::vector<std::uint8_t>& out, std::size_t room, std::uint16_t type,
                         std::uint16_t flags, std::uint32_t seq) {
     const std::size_t offset = out.size();
@@ -180,6 +225,9 @@ std::optional<KernelEvent> parse_message(std::span<const std::uint8_t> bytes) {
         case RTM_NEWADDR:
         case RTM_DELADDR:
             return parse_address(nlh);
+        case RTM_NEWROUTE:
+        case RTM_DELROUTE:
+            return parse_route(nlh);
         default:
             return std::nullopt;
     }
@@ -285,6 +333,12 @@ void append_dump_request(std::vector<std::uint8_t>& out, KernelTable kind, std::
             // The kernel dumps the proxy table instead of the neighbour table exactly when
             // ndm_flags == NTF_PROXY (net/core/neighbour.c, neigh_dump_info).
             ndm->ndm_flags = kind == KernelTable::proxies ? NTF_PROXY : 0;
+            break;
+        }
+        case KernelTable::routes: {
+            nlh = start_message(out, room, RTM_GETROUTE, flags, seq);
+            auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+            rtm->rtm_family = AF_INET6;  // every table
             break;
         }
     }

@@ -19,7 +19,7 @@ namespace ndproxy::netlink {
 struct Message {
     std::uint16_t type = 0;  // nlmsg_type
     std::uint32_t seq = 0;
-    std::optional<KernelEvent> event;  // for RTM_{NEW,DEL}{NEIGH,LINK,ADDR} that are relevant
+    std::optional<KernelEvent> event;  // for RTM_{NEW,DEL}{NEIGH,LINK,ADDR,ROUTE} that are relevant
     bool done = false;                 // NLMSG_DONE, or the end of a dump
     std::optional<int> error;          // NLMSG_ERROR: 0 is an acknowledgement, otherwise -errno
     bool dump_interrupted = false;     // NLM_F_DUMP_INTR: the table changed during the dump

@@ -112,6 +112,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return mirror.interface_refused;
         case Id::mac_rate_limit:
             return mirror.mac_rate_limit;
+        case Id::routes_limit:
+            return mirror.routes_limit;
         case Id::groups_limit:
             return answers.groups_limit;
         case Id::control_clients_rejected:
@@ -124,6 +126,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return policy.kernel_path_count();
         case Id::responder_entries:
             return policy.responder_path_count();
+        case Id::routed_blocks:
+            return policy.routed_blocks().size();
         case Id::verifications_in_flight:
             return responder.policy().verifications_in_flight();
         case Id::negative_cache:
@@ -132,6 +136,16 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return responder.policy().answer_budget();
     }
     return nullptr;  // not reached: the switch names every Id
+}
+
+void add_routed_blocks(nlohmann::json& blocks, const MirrorService& service) {
+    for (const auto& routed : service.policy().routed_blocks().blocks()) {
+        const auto& [block, ifindex] = routed.first;
+        const TrackedLink* link = service.links().internal_by_index(ifindex);
+        blocks.push_back({{"prefix", block.to_string()},
+                          {"interface", link != nullptr ? link->name : ""},
+                          {"origin", "route"}});
+    }
 }
 
 // Counters and levels add up over the uplinks; the drops add up reason by reason.
@@ -179,6 +193,9 @@ nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config&
     nlohmann::json list = nlohmann::json::array();
     for (const UplinkView& uplink : uplinks) {
         const MirrorPolicy& policy = uplink.service.policy();
+        if (&uplink != &uplinks.front()) {  // the first's are in already
+            add_routed_blocks(status["routed_blocks"], uplink.service);
+        }
         entries += policy.entries().size();
         kernel += policy.kernel_path_count();
         responder += policy.responder_path_count();
@@ -215,6 +232,8 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
     for (const Ipv6Prefix& prefix : config.prefixes) {
         prefixes.push_back(prefix.to_string());
     }
+    nlohmann::json blocks = nlohmann::json::array();
+    add_routed_blocks(blocks, service);
     nlohmann::json bindings = nlohmann::json::object();
     for (const PrefixBinding& binding : config.bindings) {
         bindings[binding.prefix.to_string()] = binding.interfaces;
@@ -227,6 +246,7 @@ nlohmann::json status_payload(const MirrorService& service, const Config& config
         {"internal_patterns", patterns},
         {"prefixes", prefixes},
         {"prefix_bindings", bindings},
+        {"routed_blocks", blocks},
         {"responder", to_string(config.responder)},
         {"router", config.router},
         {"announce", config.announce},

@@ -106,6 +106,14 @@ std::optional<Ipv6Prefix> Ipv6Prefix::parse(std::string_view text) {
     return Ipv6Prefix{*network, length};
 }
 
+Ipv6Prefix Ipv6Prefix::covering(const Ipv6Address& address, unsigned length) {
+    Ipv6Prefix prefix{address, std::min(length, 128u)};
+    for (unsigned bit = prefix.length; bit < 128; ++bit) {
+        prefix.network.bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+    }
+    return prefix;
+}
+
 bool Ipv6Prefix::contains(const Ipv6Address& address) const {
     const unsigned full = length / 8;
     if (!std::equal(network.bytes.begin(), network.bytes.begin() + full, address.bytes.begin())) {

@@ -50,6 +50,8 @@ struct Ipv6Prefix {
 
     // Accepts "2001:db8::/64"; host bits must be zero so that a typo is not silently widened.
     static std::optional<Ipv6Prefix> parse(std::string_view text);
+    // The prefix of `length` bits that contains `address` (its host bits cleared).
+    static Ipv6Prefix covering(const Ipv6Address& address, unsigned length);
     [[nodiscard]] bool contains(const Ipv6Address& address) const;
     [[nodiscard]] std::string to_string() const;
     auto operator<=>(const Ipv6Prefix&) const = default;

@@ -52,6 +52,10 @@ struct LinkUpdate {
     bool up = false;  // administratively up
     bool deleted = false;
     std::optional<MacAddress> lladdr;
+    // IFF_NOARP or IFF_POINTOPOINT: a tunnel, tun or `arp off` link, where Neighbor Discovery
+    // does not run (RFC 4861 §3.1: links without link-layer addresses), so nothing solicited
+    // there ever answers, and the kernel's neighbour entries there prove nothing.
+    bool without_discovery = false;
 };
 
 // An IPv6 address of the host itself (RTM_NEWADDR/RTM_DELADDR): never proxied.
@@ -61,10 +65,22 @@ struct AddressUpdate {
     bool deleted = false;
 };
 
-using KernelEvent = std::variant<NeighbourUpdate, ProxyEntry, LinkUpdate, AddressUpdate>;
+// A unicast route (RTM_NEWROUTE/RTM_DELROUTE) through one interface, longer than /64: the only
+// routes that can carry VM addresses to an internal link (docs/design.md §Routed addresses).
+struct RouteUpdate {
+    Ipv6Prefix destination;
+    int ifindex = 0;
+    std::uint32_t table = 0;
+    std::uint32_t metric = 0;
+    bool via_gateway = false;  // to a next hop behind the link, not on-link
+    bool deleted = false;
+};
+
+using KernelEvent =
+    std::variant<NeighbourUpdate, ProxyEntry, LinkUpdate, AddressUpdate, RouteUpdate>;
 
 // The kernel tables the daemon reads whole: at the start and at every resync.
-enum class KernelTable { links, addresses, neighbours, proxies };
+enum class KernelTable { links, addresses, neighbours, proxies, routes };
 
 // A change to the proxy table; entries are written with kOwnProtocol.
 enum class ProxyOp { add, remove };

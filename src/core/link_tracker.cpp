@@ -7,6 +7,16 @@
 namespace ndproxy {
 namespace {
 
+void take_state(TrackedLink& link, const LinkUpdate& update) {
+    link.up = update.up;
+    link.lladdr = update.lladdr;
+    link.without_discovery = update.without_discovery;
+}
+
+bool same_state(const TrackedLink& a, const TrackedLink& b) {
+    return a.up == b.up && a.lladdr == b.lladdr && a.without_discovery == b.without_discovery;
+}
+
 // Returns true when `link` changed in a way that invalidates what the daemon derived from it.
 bool follow(TrackedLink& link, const LinkUpdate& update, bool& vanished) {
     vanished = false;
@@ -18,17 +28,15 @@ bool follow(TrackedLink& link, const LinkUpdate& update, bool& vanished) {
             vanished = true;
             return true;
         }
-        const bool changed = link.up != update.up || link.lladdr != update.lladdr;
-        link.up = update.up;
-        link.lladdr = update.lladdr;
-        return changed;
+        const TrackedLink before = link;
+        take_state(link, update);
+        return !same_state(before, link);
     }
     if (names_match && !update.deleted) {
         // Created, or renamed to the configured name, or recreated with a new index.
         vanished = link.present();
         link.ifindex = update.ifindex;
-        link.up = update.up;
-        link.lladdr = update.lladdr;
+        take_state(link, update);
         return true;
     }
     return false;
@@ -38,8 +46,7 @@ TrackedLink member(const LinkUpdate& update, const std::string& pattern) {
     TrackedLink link{update.name};
     link.pattern = pattern;
     link.ifindex = update.ifindex;
-    link.up = update.up;
-    link.lladdr = update.lladdr;
+    take_state(link, update);
     return link;
 }
 
@@ -101,7 +108,7 @@ void LinkTracker::follow_members(const LinkUpdate& update, Change& change) {
         return;
     }
     const TrackedLink updated = member(update, *pattern);
-    if (updated.name != found->name || updated.up != found->up || updated.lladdr != found->lladdr) {
+    if (updated.name != found->name || !same_state(updated, *found)) {
         change.relevant = true;
     }
     *found = updated;
@@ -136,11 +143,9 @@ LinkTracker::Change LinkTracker::rebuild(const std::vector<LinkUpdate>& links) {
         link = TrackedLink{link.name};
         if (found != links.end()) {
             link.ifindex = found->ifindex;
-            link.up = found->up;
-            link.lladdr = found->lladdr;
+            take_state(link, *found);
         }
-        if (before.ifindex != link.ifindex || before.up != link.up ||
-            before.lladdr != link.lladdr) {
+        if (before.ifindex != link.ifindex || !same_state(before, link)) {
             change.relevant = true;
         }
         if (internal && before.present() && before.ifindex != link.ifindex) {
@@ -166,7 +171,7 @@ LinkTracker::Change LinkTracker::rebuild(const std::vector<LinkUpdate>& links) {
         if (now == members.end()) {
             change.internal_gone.push_back(it->ifindex);
             change.relevant = true;
-        } else if (now->name != it->name || now->up != it->up || now->lladdr != it->lladdr) {
+        } else if (now->name != it->name || !same_state(*now, *it)) {
             change.relevant = true;
         }
     }

@@ -21,6 +21,7 @@ struct TrackedLink {
     int ifindex = 0;
     bool up = false;
     std::optional<MacAddress> lladdr;
+    bool without_discovery = false;  // NOARP or point-to-point: never solicited
 
     [[nodiscard]] bool present() const { return ifindex > 0; }
 };

@@ -15,7 +15,8 @@ Actions MirrorPolicy::on_claimed_elsewhere(const Ipv6Address& address,
                                            TimePoint now) {
     Actions out;
     auto found = entries_.find(address);
-    if (found == entries_.end()) {
+    // A routed address is where its route points, and no probe could say otherwise.
+    if (found == entries_.end() || found->second.origin == Origin::route) {
         return out;
     }
     MirrorEntry& entry = found->second;

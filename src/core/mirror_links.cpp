@@ -45,9 +45,13 @@ void MirrorService::forget_departed_links() {
 
 void MirrorService::bind_prefixes() {
     std::vector<int> internal;
+    std::vector<int> without_discovery;
     for (const TrackedLink& link : links_.internal()) {
         if (link.present()) {
             internal.push_back(link.ifindex);
+            if (link.without_discovery) {
+                without_discovery.push_back(link.ifindex);
+            }
         }
     }
     std::vector<MirrorPolicy::BoundPrefix> bound;
@@ -64,7 +68,7 @@ void MirrorService::bind_prefixes() {
         }
         bound.push_back(std::move(prefix));
     }
-    policy_.set_links(std::move(internal), std::move(bound));
+    policy_.set_links(std::move(internal), std::move(bound), std::move(without_discovery));
 }
 
 void MirrorService::log_interface_refusal(const action::InterfaceRefused& refused) {

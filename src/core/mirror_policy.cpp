@@ -12,6 +12,8 @@ std::string_view to_string(Origin origin) {
             return "responder";
         case Origin::verified:
             return "verified";
+        case Origin::route:
+            return "route";
     }
     return "mirror";
 }
@@ -58,17 +60,7 @@ bool MirrorPolicy::in_scope(const Ipv6Address& address) const {
 }
 
 bool MirrorPolicy::allowed_on(const Ipv6Address& address, int ifindex) const {
-    // Several customers on one host (docs/design.md §Mirror): a VM behind one customer's
-    // interface must not make the host claim an address of another's prefix.
-    return std::any_of(settings_.prefixes.begin(), settings_.prefixes.end(), [&](const auto& p) {
-        if (!p.contains(address)) {
-            return false;
-        }
-        const auto bound = std::find_if(bound_.begin(), bound_.end(),
-                                        [&](const BoundPrefix& b) { return b.prefix == p; });
-        return bound == bound_.end() || std::find(bound->ifindexes.begin(), bound->ifindexes.end(),
-                                                  ifindex) != bound->ifindexes.end();
-    });
+    return allowed_on(Ipv6Prefix{address, 128}, ifindex);
 }
 
 bool MirrorPolicy::admissible_on(const Ipv6Address& address, int ifindex, Actions& out) {
@@ -82,7 +74,7 @@ bool MirrorPolicy::admissible_on(const Ipv6Address& address, int ifindex, Action
 
 Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now) {
     Actions out;
-    if (!in_scope(update.address)) {
+    if (!in_scope(update.address) || outlived_its_route(update)) {
         return out;
     }
     ++counters_.neighbours_seen;
@@ -207,6 +199,17 @@ Actions MirrorPolicy::set_probing_possible(bool possible, TimePoint now) {
 
 Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
     Actions out;
+    // The kernel deletes the link's routes and says so; should that word be lost, the routes
+    // go here all the same.
+    for (auto route = routes_.begin(); route != routes_.end();) {
+        if (route->ifindex == ifindex) {
+            const RouteKey gone = *route;
+            route = routes_.erase(route);
+            unfollow(gone, out);
+        } else {
+            ++route;
+        }
+    }
     for (auto& [address, entry] : entries_) {
         if (entry.ifindex == ifindex) {
             entry.nud_state = nud::none;
@@ -324,7 +327,8 @@ std::optional<Actions> MirrorPolicy::announce(const Ipv6Address& address, unsign
 }
 
 void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out) {
-    if (entry.gone_since) {
+    // A routed address stays while its route does, whatever the neighbour table says.
+    if (entry.gone_since || entry.origin == Origin::route) {
         return;
     }
     // RFC 7048: a single unanswered solicitation proves nothing, so probe with exponential

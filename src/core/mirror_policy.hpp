@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -17,6 +18,7 @@
 #include "core/ipv6.hpp"
 #include "core/kernel_events.hpp"
 #include "core/mac_quota.hpp"
+#include "core/routed_blocks.hpp"
 
 namespace ndproxy {
 
@@ -68,7 +70,10 @@ using Action = std::variant<action::Install, action::Withdraw, action::Probe, ac
                             action::InterfaceRefused>;
 using Actions = std::vector<Action>;
 
-enum class Origin { mirror, responder, verified };
+// mirror: a neighbour entry; verified: a responder's probe was answered; responder: adopted
+// from an earlier run; route: a /128 route through an internal link (docs/design.md §Routed
+// addresses), which alone keeps it.
+enum class Origin { mirror, responder, verified, route };
 std::string_view to_string(Origin origin);
 
 struct MirrorSettings {
@@ -151,6 +156,7 @@ struct MirrorCounters {
     std::uint64_t defences_held_off = 0;  // conflicting claims not defended: one was, < 10 s ago
     std::uint64_t claims_held_off = 0;    // claims that probed no sooner: the VM answered < 1 s ago
     std::uint64_t interface_refused = 0;  // seen behind an interface none of its prefixes names
+    std::uint64_t routes_limit = 0;       // routes not followed: kMaxRoutes are already
 };
 
 // The external link's proxy table, split by ownership (docs/design.md §Ownership).
@@ -164,6 +170,7 @@ struct KernelSnapshot {
     std::vector<NeighbourUpdate> neighbours;  // of the internal interfaces only
     ProxyTable proxies;
     std::vector<Ipv6Address> own_addresses;  // the host's addresses, on every interface
+    std::vector<RouteUpdate> routes;         // through the internal interfaces only
 };
 
 // The mirror: decides which proxy entries should exist, from neighbour events. Pure: it owns no
@@ -177,6 +184,9 @@ public:
     static constexpr Duration kClaimHoldOff = std::chrono::seconds(1);
     // A conflict is over when no claim has come for this long; the next one is logged anew.
     static constexpr Duration kConflictOver = std::chrono::seconds(60);
+    // Routes followed at most. Routes are the host's own (the hypervisor's scripts, a routing
+    // daemon), not a tenant's, but a routing daemon fed by one could add them without end.
+    static constexpr std::size_t kMaxRoutes = 65536;
 
     explicit MirrorPolicy(MirrorSettings settings)
         : settings_(std::move(settings)), quota_(settings_.mac_quota) {}
@@ -186,6 +196,10 @@ public:
     Actions on_advertisement(int ifindex, const Ipv6Address& target,
                              const std::optional<MacAddress>& lladdr, TimePoint now);
     Actions on_own_address(const AddressUpdate& update);
+    // A route through an internal interface appeared or went (docs/design.md §Routed
+    // addresses): a /128 is an entry for as long as the route exists; a longer-than-/64 block
+    // behind a next hop, or on a link without Neighbor Discovery, is answered as a whole.
+    Actions on_route(const RouteUpdate& route, TimePoint now);
     // Another host (`claimant`) advertised `address` on the external link with the override
     // flag: the VM may have migrated there, while our neighbour entry, idle and STALE, would
     // keep vouching for it for as long as the kernel keeps it. Our probes on the bridge decide:
@@ -227,9 +241,12 @@ public:
         Ipv6Prefix prefix;
         std::vector<int> ifindexes;
     };
-    void set_links(std::vector<int> internal, std::vector<BoundPrefix> bound) {
+    // `without_discovery`: those of the internal links where Neighbor Discovery does not run.
+    void set_links(std::vector<int> internal, std::vector<BoundPrefix> bound,
+                   std::vector<int> without_discovery = {}) {
         internal_links_ = std::move(internal);
         bound_ = std::move(bound);
+        without_discovery_ = std::move(without_discovery);
     }
 
     // New settings (SIGHUP). Entries outside the new prefixes are withdrawn; the rest, and
@@ -253,6 +270,11 @@ public:
     // Whether `address` may be proxied as seen behind internal link `ifindex`: some prefix that
     // contains it applies to every internal link, or is bound to this one.
     [[nodiscard]] bool allowed_on(const Ipv6Address& address, int ifindex) const;
+    // The same for every address of `block`: a prefix containing it all applies there.
+    [[nodiscard]] bool allowed_on(const Ipv6Prefix& block, int ifindex) const;
+    // The blocks answered as a whole, and whether `address` is in one of them.
+    [[nodiscard]] const RoutedBlocks& routed_blocks() const { return blocks_; }
+    [[nodiscard]] std::size_t routes_followed() const { return routes_.size(); }
     // Whether the kernel answers solicitations for `address` on the external link: our entry
     // is in place, or the administrator's is.
     [[nodiscard]] bool kernel_answers(const Ipv6Address& address) const;
@@ -266,6 +288,34 @@ private:
     bool admissible_on(const Ipv6Address& address, int ifindex, Actions& out);
     std::vector<BoundPrefix> bound_;
     std::vector<int> internal_links_;
+    std::vector<int> without_discovery_;
+
+    // Routes, by what the kernel tells them apart by (besides the source, which is never set).
+    struct RouteKey {
+        Ipv6Prefix destination;
+        int ifindex = 0;
+        std::uint32_t table = 0;
+        std::uint32_t metric = 0;
+        auto operator<=>(const RouteKey&) const = default;
+    };
+    static RouteKey key_of(const RouteUpdate& route) {
+        return {route.destination, route.ifindex, route.table, route.metric};
+    }
+    // Whether `route` carries addresses this mirror proxies; `count` refusals by binding.
+    bool routed_here(const RouteUpdate& route, bool count, Actions& out);
+    void follow(const RouteKey& route, TimePoint now, Actions& out);
+    void unfollow(const RouteKey& route, Actions& out);
+    void reconcile_routes(const std::vector<RouteUpdate>& routes,
+                          const std::vector<NeighbourUpdate>& neighbours, TimePoint now,
+                          Actions& out);
+    // A neighbour entry left behind by a /128 route that went: the host resolved the VM while
+    // it routed the address there, and no longer does. It vouches for nothing until the
+    // kernel drops it. True when `update` is (about) such an entry; forgets it when it goes.
+    bool outlived_its_route(const NeighbourUpdate& update);
+    std::set<RouteKey> routes_;
+    RoutedBlocks blocks_;
+    std::map<Ipv6Address, int> unrouted_;  // address -> the link its route went from
+
     // The entry for `address`, created if there is room and `lladdr` is within its per-VM
     // bounds; nullptr (counted, and a MacRefused action for the log) otherwise.
     MirrorEntry* admit(const Ipv6Address& address, const std::optional<MacAddress>& lladdr,

@@ -14,13 +14,6 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     Actions out;
     refused_since_reconcile_ = false;
     own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
-    std::unordered_set<Ipv6Address> vouched;
-    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
-        if (!neighbour.deleted && nud_vouches_alive(neighbour.state) &&
-            in_scope(neighbour.address) && allowed_on(neighbour.address, neighbour.ifindex)) {
-            vouched.insert(neighbour.address);
-        }
-    }
     // Entries the configuration no longer covers are forgotten here; if the kernel still holds
     // them, adopt_or_withdraw() below withdraws them.
     std::unordered_set<Ipv6Address> misplaced;
@@ -43,8 +36,6 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     for (const Ipv6Address& address : misplaced) {
         withdraw(address, out);
     }
-    std::vector<Ipv6Address> owned = snapshot.proxies.owned;  // less what just went
-    std::erase_if(owned, [&](const Ipv6Address& address) { return misplaced.contains(address); });
     foreign_proxies_ = {snapshot.proxies.foreign.begin(), snapshot.proxies.foreign.end()};
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());
@@ -54,6 +45,24 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
             set_path(entry, Path::kernel);  // whatever the ceiling; rebalance() sees to it
         }
     }
+    reconcile_routes(snapshot.routes, snapshot.neighbours, now, out);
+    std::unordered_set<Ipv6Address> vouched;
+    for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
+        const auto leftover = unrouted_.find(neighbour.address);
+        if (!neighbour.deleted && nud_vouches_alive(neighbour.state) &&
+            in_scope(neighbour.address) && allowed_on(neighbour.address, neighbour.ifindex) &&
+            (leftover == unrouted_.end() || leftover->second != neighbour.ifindex)) {
+            vouched.insert(neighbour.address);
+        }
+    }
+    // What just went (misplaced, or its route gone) is not to be adopted back below.
+    for (const Action& action : out) {
+        if (const auto* withdrawn = std::get_if<action::Withdraw>(&action)) {
+            misplaced.insert(withdrawn->address);
+        }
+    }
+    std::vector<Ipv6Address> owned = snapshot.proxies.owned;
+    std::erase_if(owned, [&](const Ipv6Address& address) { return misplaced.contains(address); });
     // Mark: neighbours the kernel vouches for are live, and get an entry if they lack one.
     for (const NeighbourUpdate& neighbour : snapshot.neighbours) {
         if (!vouched.contains(neighbour.address)) {

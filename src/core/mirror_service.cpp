@@ -34,10 +34,10 @@ void MirrorService::full_resync(TimePoint now) {
             on_external_(external);
         }
     }
-    bool any_internal = false;
+    bool any_internal = false;  // where a probe can be answered
     for (const TrackedLink& link : links_.internal()) {
         log_presence(link, "internal");
-        any_internal = any_internal || link.present();
+        any_internal = any_internal || (link.present() && !link.without_discovery);
     }
     forget_departed_links();
     execute(policy_.set_probing_possible(any_internal, now));
@@ -50,8 +50,13 @@ void MirrorService::full_resync(TimePoint now) {
     }
     for (NeighbourUpdate& neighbour :
          only<NeighbourUpdate>(kernel_.dump(KernelTable::neighbours))) {
-        if (links_.is_internal(neighbour.ifindex)) {
+        if (resolves_neighbours(neighbour.ifindex)) {
             snapshot.neighbours.push_back(std::move(neighbour));
+        }
+    }
+    for (RouteUpdate& route : only<RouteUpdate>(kernel_.dump(KernelTable::routes))) {
+        if (links_.is_internal(route.ifindex)) {
+            snapshot.routes.push_back(route);
         }
     }
     snapshot.proxies = read_proxy_table();
@@ -72,9 +77,11 @@ void MirrorService::on_kernel_readable(TimePoint now) {
     bool resync = false;
     for (const KernelEvent& event : drained.events) {
         if (const auto* neighbour = std::get_if<NeighbourUpdate>(&event)) {
-            if (links_.is_internal(neighbour->ifindex)) {
+            if (resolves_neighbours(neighbour->ifindex)) {
                 execute(policy_.on_neighbour(*neighbour, now));
             }
+        } else if (const auto* route = std::get_if<RouteUpdate>(&event)) {
+            execute(policy_.on_route(*route, now));
         } else if (const auto* link = std::get_if<LinkUpdate>(&event)) {
             const LinkTracker::Change change = links_.apply(*link);
             for (const int ifindex : change.internal_gone) {
@@ -129,6 +136,13 @@ std::optional<Ipv6Address> MirrorService::external_link_local() const {
         }
     }
     return std::nullopt;
+}
+
+bool MirrorService::resolves_neighbours(int ifindex) const {
+    // A NOARP link's neighbour entries are made for whatever the host sends there (state
+    // NOARP, no link-layer address): they prove nobody is behind it.
+    const TrackedLink* link = links_.internal_by_index(ifindex);
+    return link != nullptr && !link->without_discovery;
 }
 
 void MirrorService::note_address(const AddressUpdate& update) {
@@ -310,7 +324,10 @@ void MirrorService::note_table_full() {
 
 void MirrorService::send_probe(const action::Probe& probe) {
     for (const TrackedLink& link : links_.internal()) {
-        if (!link.present() || (probe.ifindex != 0 && probe.ifindex != link.ifindex)) {
+        // Nothing behind a tunnel or an `arp off` link answers a solicitation: its routes and
+        // link state speak for it (docs/design.md §Routed addresses).
+        if (!link.present() || link.without_discovery ||
+            (probe.ifindex != 0 && probe.ifindex != link.ifindex)) {
             continue;
         }
         // Only where the address may be: a prefix bound to other links is not solicited here.

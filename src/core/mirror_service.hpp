@@ -86,6 +86,8 @@ private:
                              const std::vector<int>& results);
     void send_probe(const action::Probe& probe);
     void note_address(const AddressUpdate& update);
+    // Whether `ifindex` is an internal link where Neighbor Discovery runs.
+    [[nodiscard]] bool resolves_neighbours(int ifindex) const;
     void log_presence(const TrackedLink& link, std::string_view role);
     void forget_departed_links();
     // Tells the policy which links are internal now and which prefixes apply behind which.

@@ -71,8 +71,12 @@ ResponderDecision ResponderPolicy::on_solicitation(const Requester& from, const 
     }
     const bool dad = from.source.is_unspecified();
     const bool known = mirror_.entries().contains(target);
+    // docs/design.md §Routed addresses: within a routed block every address is answered, as
+    // in `always`, since the route, not a neighbour entry, says it lives behind us.
+    const bool answer_all =
+        settings_.mode == ResponderMode::always || mirror_.routed_blocks().contains(target);
     const SourceLimits::Bucket source = limits_.bucket_of({from.ether_source, from.source});
-    if (known || (settings_.mode == ResponderMode::always && !dad)) {
+    if (known || (answer_all && !dad)) {
         if (auto refused = refusal(limits_.take_answer(source, now))) {
             return {*refused, {}};
         }

@@ -273,6 +273,15 @@ std::string render_status(const json& status) {
                              text_of(uplink, "entries"), text_of(uplink, "kernel_entries"))});
         }
     }
+    if (const json* list = member(status, "routed_blocks");
+        list && list->is_array() && !list->empty()) {
+        std::string blocks;
+        for (const json& block : *list) {
+            blocks += fmt::format("{}{} on {}", blocks.empty() ? "" : ", ",
+                                  text_of(block, "prefix"), text_of(block, "interface"));
+        }
+        lines.push_back({"routed blocks:", blocks});
+    }
     lines.push_back({"responder:", text_of(status, "responder")});
     lines.push_back({"router flag:", text_of(status, "router")});
     lines.push_back({"announce:", text_of(status, "announce")});

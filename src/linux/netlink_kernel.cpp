@@ -79,6 +79,8 @@ bool is_kind(const KernelEvent& event, KernelTable kind) {
             return std::holds_alternative<NeighbourUpdate>(event);
         case KernelTable::proxies:
             return std::holds_alternative<ProxyEntry>(event);
+        case KernelTable::routes:
+            return std::holds_alternative<RouteUpdate>(event);
     }
     return false;
 }
@@ -99,7 +101,7 @@ NetlinkKernel::NetlinkKernel(std::size_t event_buffer_bytes)
             0) {
         fail("netlink receive buffer");
     }
-    for (unsigned group : {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR}) {
+    for (unsigned group : {RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE}) {
         if (mnl_socket_setsockopt(events_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) <
             0) {
             fail("netlink subscribe");

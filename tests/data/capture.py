@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerates the captured test data in this directory (needs root, strace, tcpdump, scapy).
 
-    sudo tests/data/capture.py [--only=netlink|ndp|frames] [OUTDIR]   (default: all, here)
+    sudo tests/data/capture.py [--only=netlink|routes|ndp|frames] [OUTDIR]   (default: all, here)
 
 Everything runs inside a network and mount namespace of its own (the script re-executes itself
 under `unshare`), so no link of the machine is created, moved or configured.
@@ -9,7 +9,8 @@ under `unshare`), so no link of the machine is created, moved or configured.
 Netlink: the capture kernel has no nlmon driver (CONFIG_NLMON unset), so the bytes are taken
 where they cross the socket boundary instead: requests iproute2 sent and the replies it
 received from `strace -e write=all -e read=all`, and kernel notifications from an rtnetlink
-socket of our own bound to RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV6_IFADDR. These are exactly
+socket of our own bound to RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV6_IFADDR (| RTMGRP_IPV6_ROUTE
+for the routes, captured separately: nl-*route*.hex). These are exactly
 the bytes a netlink socket reads, i.e. what nlmon would show after its cooked header.
 
 ICMPv6: two namespaces on a veth pair, tcpdump on one end, the ICMPv6 part of each packet (after
@@ -36,7 +37,8 @@ OUT = os.path.abspath(sys.argv[-1] if len(sys.argv) > 1 and not sys.argv[-1].sta
                       os.path.dirname(os.path.abspath(__file__)))
 TMP = ""  # scratch directory, made once inside the namespace
 RTMGRP = 0x1 | 0x4 | 0x100  # RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV6_IFADDR
-NAMES = {2: "NLMSG_ERROR", 3: "NLMSG_DONE", 16: "RTM_NEWLINK", 17: "RTM_DELLINK",
+RTMGRP_IPV6_ROUTE = 0x400
+NAMES = {24: "RTM_NEWROUTE", 25: "RTM_DELROUTE", 26: "RTM_GETROUTE", 2: "NLMSG_ERROR", 3: "NLMSG_DONE", 16: "RTM_NEWLINK", 17: "RTM_DELLINK",
          18: "RTM_GETLINK", 20: "RTM_NEWADDR", 21: "RTM_DELADDR", 28: "RTM_NEWNEIGH",
          29: "RTM_DELNEIGH", 30: "RTM_GETNEIGH"}
 
@@ -104,6 +106,14 @@ def describe(msg):
         proto = a[12][0] if 12 in a else None
         text += (f" family={fam} ifindex={idx} dst={dst} lladdr={mac} state={state:#x} "
                  f"flags={flags:#x} protocol={proto}")
+    elif mtype in (24, 25):
+        fam, dst_len, _, _, table, proto, _, rtype, flags = struct.unpack_from("<BBBBBBBBI", msg, 16)
+        a = attrs(msg, 12)
+        dst = socket.inet_ntop(10, a[1]) if len(a.get(1, b"")) == 16 else None
+        oif = struct.unpack("<I", a[4])[0] if 4 in a else None
+        gw = socket.inet_ntop(10, a[5]) if len(a.get(5, b"")) == 16 else None
+        text += (f" family={fam} dst={dst}/{dst_len} oif={oif} gateway={gw} table={table} "
+                 f"protocol={proto} type={rtype} flags={flags:#x}")
     elif mtype == 2:
         text += f" error={struct.unpack_from('<i', msg, 16)[0]}"
     return text
@@ -126,10 +136,11 @@ def strace_io(path):
 
 
 class Netlink:
-    def __init__(self):
+    def __init__(self, groups=RTMGRP):
         self.mon = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
         self.mon.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.mon.bind((0, RTMGRP))
+        self.mon.bind((0, groups))
+        self.groups = groups
         self.steps = {}
 
     def drain(self):
@@ -157,7 +168,9 @@ class Netlink:
                     source = {"sent": "request iproute2 sent (strace -e write=all)",
                               "received": "reply iproute2 received (strace -e read=all)",
                               "notification": "kernel notification read from an rtnetlink "
-                                              "socket bound to RTMGRP_LINK|NEIGH|IPV6_IFADDR"}
+                                              "socket bound to RTMGRP_LINK|NEIGH|IPV6_IFADDR"
+                                              + ("|IPV6_ROUTE" if self.groups & RTMGRP_IPV6_ROUTE
+                                                 else "")}
                     notes = [what, f"source: {source[direction]} (no nlmon: CONFIG_NLMON "
                                    "is unset on the capture kernel)", f"command: {cmd}",
                              f"namespace ifindex: {self.ifindexes}", provenance()]
@@ -242,6 +255,33 @@ def capture_netlink():
     nl.save("nl-dellink-br0.hex", c[20], n, "RTM_DELLINK family=0", "RTM_DELLINK for br0")
     nl.save("nl-dellink-veth0.hex", c[21], n, "RTM_DELLINK family=0 ifindex=3",
             "RTM_DELLINK for veth0")
+
+
+def capture_routes():
+    """Routes through an internal link: a tap's /128, a tunnel peer's /124 behind a next hop,
+    their deletion, and a dump. Only the routes are taken from this run."""
+    nl = Netlink(RTMGRP | RTMGRP_IPV6_ROUTE)
+    sh("ip link set lo up")
+    sh("ip link add tap1 address 02:00:00:00:00:c0 type veth peer name tap1p "
+       "address 02:00:00:00:00:c1")
+    sh("ip link set tap1 up")
+    sh("ip link set tap1p up")
+    nl.ifindexes = ", ".join(f"{n}={socket.if_nametoindex(n)}" for n in ("lo", "tap1", "tap1p"))
+    cmds = ["ip -6 route add 2001:db8:1::20/128 dev tap1 proto static",
+            "ip -6 route add 2001:db8:1::100/124 via fe80::2 dev tap1",
+            "ip -6 route show table all",
+            "ip -6 route del 2001:db8:1::20/128 dev tap1"]
+    for cmd in cmds:
+        nl.run(cmd)
+    n = "notification"
+    nl.save("nl-newroute-128.hex", cmds[0], n, "RTM_NEWROUTE family=10 dst=2001:db8:1::20/128",
+            "RTM_NEWROUTE for a tap's /128 (proto static), as Proxmox routed or vif-route add")
+    nl.save("nl-newroute-block-gateway.hex", cmds[1], n, "dst=2001:db8:1::100/124",
+            "RTM_NEWROUTE for a /124 behind a next hop on the link")
+    nl.save("nl-dump-routes.hex", cmds[2], "received", "dst=2001:db8:1::20/128",
+            "a datagram of the route dump (every table) holding the /128 and the /124",
+            whole_datagram=True)
+    nl.save("nl-delroute-128.hex", cmds[3], n, "RTM_DELROUTE", "RTM_DELROUTE for the /128")
 
 
 # --- ICMPv6 --------------------------------------------------------------------------------
@@ -391,8 +431,8 @@ def main():
     TMP = tempfile.mkdtemp(prefix="ndproxy-capture-")
     only = next((arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--only=")), None)
     try:
-        for name, capture in (("netlink", capture_netlink), ("ndp", capture_ndp),
-                              ("frames", capture_frames)):
+        for name, capture in (("netlink", capture_netlink), ("routes", capture_routes),
+                              ("ndp", capture_ndp), ("frames", capture_frames)):
             if only in (None, name):
                 capture()
     finally:

@@ -23,6 +23,7 @@ public:
     std::map<int, LinkUpdate> links;
     std::vector<NeighbourUpdate> neighbours;
     std::vector<AddressUpdate> addresses;
+    std::vector<RouteUpdate> routes;
     std::map<std::pair<int, Ipv6Address>, std::uint8_t> proxies;  // (ifindex, address) -> proto
     std::set<std::pair<int, Ipv6Address>> router_proxies;         // of those, with NTF_ROUTER
     std::vector<KernelEvent> queued;
@@ -42,6 +43,27 @@ public:
         link.deleted = true;
         std::erase_if(proxies, [&](const auto& item) { return item.first.first == ifindex; });
         notify(link);
+        // The kernel deletes the link's routes with it, and says so (RTM_DELROUTE).
+        for (const RouteUpdate& route : std::vector<RouteUpdate>(routes)) {
+            if (route.ifindex == ifindex) {
+                remove_route(route.destination);
+            }
+        }
+    }
+    void add_route(const RouteUpdate& route) {
+        routes.push_back(route);
+        notify(route);
+    }
+    void remove_route(const Ipv6Prefix& destination) {
+        for (auto it = routes.begin(); it != routes.end(); ++it) {
+            if (it->destination == destination) {
+                RouteUpdate gone = *it;
+                gone.deleted = true;
+                routes.erase(it);
+                notify(gone);
+                return;
+            }
+        }
     }
     void set_link_up(int ifindex, bool up) {
         links.at(ifindex).up = up;
@@ -98,6 +120,10 @@ public:
                 for (const auto& [key, proto] : proxies)
                     rows.emplace_back(
                         ProxyEntry{key.first, key.second, proto, router_proxies.contains(key)});
+                break;
+            case KernelTable::routes:
+                for (const auto& route : routes)
+                    rows.emplace_back(route);
                 break;
         }
         return rows;

@@ -65,6 +65,13 @@ void expect_consistent(const KernelEvent& cut, const KernelEvent& full) {
         EXPECT_EQ(l->up, f.up);
         EXPECT_EQ(l->deleted, f.deleted);
         EXPECT_TRUE(!l->lladdr || l->lladdr == f.lladdr);
+    } else if (const auto* r = std::get_if<RouteUpdate>(&cut)) {
+        const auto& f = std::get<RouteUpdate>(full);
+        EXPECT_EQ(r->destination, f.destination);
+        EXPECT_EQ(r->ifindex, f.ifindex);
+        EXPECT_EQ(r->deleted, f.deleted);
+        EXPECT_TRUE(r->metric == 0 || r->metric == f.metric);
+        EXPECT_TRUE(!r->via_gateway || f.via_gateway);  // a cut can lose the gateway only
     } else {
         const auto& a = std::get<AddressUpdate>(cut);
         const auto& f = std::get<AddressUpdate>(full);

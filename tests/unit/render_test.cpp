@@ -181,6 +181,21 @@ TEST(RenderStatus, BoundPrefixesNameTheirInterfaces) {
         << text;
 }
 
+TEST(RenderStatus, RoutedBlocksNameTheirInterface) {
+    const json status = json::parse(R"({
+        "prefixes": ["2001:db8:1::/64"],
+        "routed_blocks": [{"prefix": "2001:db8:1::200/124", "interface": "wg0", "origin": "route"},
+                          {"prefix": "2001:db8:1:0:1::/80", "interface": "tap3", "origin": "route"}]
+    })");
+    const std::string text = render_status(status);
+    EXPECT_NE(text.find("prefixes:        2001:db8:1::/64\nrouted blocks:   2001:db8:1::200/124 on "
+                        "wg0, 2001:db8:1:0:1::/80 on tap3\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(render_status(json::parse(R"({"routed_blocks": []})")).find("routed blocks"),
+              std::string::npos);
+}
+
 TEST(RenderStatus, EmptyPrefixListIsShownAsMissing) {
     const std::string text = render_status(json{{"prefixes", json::array()}});
     EXPECT_NE(text.find("prefixes:        -\n"), std::string::npos) << text;
