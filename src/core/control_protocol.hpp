@@ -24,7 +24,8 @@
 // ENTRY:    {"address": "2001:db8:1::10", "interface": "br0" | null, "lladdr": "02:00:..." | null,
 //            "state": "reachable" | "stale" | "delay" | "probe" | "permanent" | "noarp" |
 //                     "incomplete" | "failed" | "probing" | "confirmed" | "unknown",
-//            "origin": "mirror" | "responder" | "verified", "kernel": true | false,
+//            "origin": "mirror" | "responder" | "verified" | "route" (a /128 route through an
+//                      internal interface), "kernel": true | false,
 //            "path": "kernel" | "responder" | "pending" (who answers: a kernel proxy entry,
 //                    or the responder beyond the kernel's share; README "Scale"),
 //            "age": SECONDS (number, since the daemon first saw the address),
@@ -46,6 +47,9 @@
 //            "internal_patterns": ["tap*"],
 //            "prefixes": ["2001:db8:1::/64"] (at least one),
 //            "prefix_bindings": {"2001:db8:1::/64": ["br-a", "tap*"]} (bound ones only),
+//            "routed_blocks": [{"prefix": "2001:db8:1::200/124", "interface": "wg0",
+//                               "origin": "route"}] (answered whole, docs/design.md §Routed
+//                               addresses),
 //            "responder": "verify", "router": bool, "announce": bool, "dry_run": bool,
 //            "manage_sysctls": bool, "entries": N, "kernel_entries": N (on the kernel path),
 //            "responder_entries": N (answered by the responder), "kernel_ceiling": N (each
