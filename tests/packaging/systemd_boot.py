@@ -291,6 +291,8 @@ class Operator:
                                   "/usr/lib/sysusers.d/ndproxy.conf", "/run/ndproxyd")
                 if self.box.exists(path)]
         assert not left, f"purge left {left}"
+        # The user ndproxy stays: Debian removes no system user (dh_installsysusers), so that
+        # files it owned elsewhere never pass to a later user with the same uid.
         note("ok: purge removed the package's files, configuration and unit")
 
 
