@@ -22,6 +22,9 @@ NDPROXY_PACKAGES=(
     # The Pacemaker resource agent's test (tests/netns/test_ocf.py): ocf-shellfuncs and
     # ocf-tester, and xmllint, which ocf-tester needs and resource-agents only recommends.
     resource-agents libxml2-utils
+    # tests/packaging/test-systemd: a Debian system made with debootstrap and booted with
+    # systemd-nspawn, for the package under a real systemd.
+    debootstrap systemd-container
 )
 
 say() { printf '\n==> %s\n' "$*"; }
