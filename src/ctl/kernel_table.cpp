@@ -12,29 +12,23 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "codec/netlink_codec.hpp"
+#include "ctl/control_client.hpp"
+#include "ctl/nl_handles.hpp"
 
 namespace ndproxy::ctl {
 namespace {
 
-// libnl's objects, released by their own functions.
-struct SocketFree {
-    void operator()(nl_sock* sock) const { nl_socket_free(sock); }
-};
-struct CacheFree {
-    void operator()(nl_cache* cache) const { nl_cache_free(cache); }
-};
-struct MsgFree {
-    void operator()(nl_msg* msg) const { nlmsg_free(msg); }
-};
-using Socket = std::unique_ptr<nl_sock, SocketFree>;
-using Cache = std::unique_ptr<nl_cache, CacheFree>;
-using Msg = std::unique_ptr<nl_msg, MsgFree>;
+using nl::Cache;
+using nl::Msg;
+using nl::Socket;
 
 [[noreturn]] void fail(std::string_view what, int error) {
     throw KernelTableError(
@@ -63,6 +57,30 @@ int on_neighbour(nl_msg* msg, void* arg) {
                                 : std::to_string(entry->ifindex);  // the link went meanwhile
     state.rows.push_back({*entry, std::move(interface)});
     return NL_OK;
+}
+
+// What the daemon says; nullopt (and `why`) if it cannot be asked.
+std::optional<DaemonView> ask_daemon(const std::string& socket_path, std::string& why) {
+    try {
+        DaemonView view;
+        const nlohmann::json status = send_command(socket_path, "status");
+        if (!status.contains("external") || !status["external"].is_object() ||
+            !status["external"].value("name", nlohmann::json()).is_string()) {
+            throw ControlError("ndproxyd sent a status without its external interface");
+        }
+        view.external = status["external"]["name"].get<std::string>();
+        for (const auto& uplink : status.value("uplinks", nlohmann::json::array())) {
+            if (uplink.is_object() && uplink.value("name", nlohmann::json()).is_string()) {
+                view.uplinks.push_back(uplink["name"].get<std::string>());
+            }
+        }
+        view.status = status;
+        view.list = send_command(socket_path, "list");
+        return view;
+    } catch (const ControlError& error) {
+        why = error.what();
+        return std::nullopt;
+    }
 }
 
 }  // namespace
@@ -119,6 +137,20 @@ std::vector<KernelRow> read_kernel_proxy_table() {
         fail("proxy dump", error);
     }
     return std::move(state.rows);
+}
+
+CrossCheck cross_check(const std::string& socket_path) {
+    CrossCheck result;
+    result.daemon = ask_daemon(socket_path, result.why);
+    result.view = kernel_view(read_kernel_proxy_table(), result.daemon);
+    if (result.daemon && !result.view["warnings"].empty()) {
+        // The two tables are read one after the other, and an entry added or withdrawn in
+        // between looks like a mismatch; one that is still there a moment later is real.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        result.daemon = ask_daemon(socket_path, result.why);
+        result.view = kernel_view(read_kernel_proxy_table(), result.daemon);
+    }
+    return result;
 }
 
 }  // namespace ndproxy::ctl
