@@ -105,13 +105,20 @@ void read_prefixes(const Config& config, const HostTables& tables, Readings& rea
         row.probe = probe_of(prefix);
         row.internal_patterns = patterns;
         const std::set<int> internal = internal_for(config, prefix, tables);
+        const auto is_own = [&](const Ipv6Address& address) {
+            return std::any_of(tables.addresses.begin(), tables.addresses.end(),
+                               [&](const auto& held) { return held.second == address; });
+        };
         if (const auto device = route_lookup(row.probe)) {
             row.route = tables.name_of(*device);
             row.route_internal = internal.contains(*device);
         }
         for (const HostRoute& route : tables.routes) {
+            // An address of the host's own comes with a /128 route of its own: it serves
+            // nobody behind the link.
+            const bool own = route.destination.length == 128 && is_own(route.destination.network);
             const bool inside = route.destination.length > prefix.length &&
-                                prefix.contains(route.destination.network);
+                                prefix.contains(route.destination.network) && !own;
             const bool to_internal =
                 std::any_of(route.devices.begin(), route.devices.end(),
                             [&](int device) { return internal.contains(device); });
@@ -165,8 +172,7 @@ void read_daemon(Readings& readings) {
 }
 
 void print(const std::vector<doctor::Finding>& findings, bool json) {
-    fmt::print("{}",
-               json ? render_json(doctor::render_json(findings)) : doctor::render_text(findings));
+    fmt::print("{}", json ? doctor::render_json(findings) : doctor::render_text(findings));
     if (std::fflush(stdout) != 0) {
         throw std::runtime_error("cannot write the output");
     }
