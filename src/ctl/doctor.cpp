@@ -17,6 +17,69 @@
 #include "ctl/render.hpp"
 
 namespace ndproxy::ctl {
+
+// The output of ctl/doctor_checks.hpp: pure too, unit-tested there.
+namespace doctor {
+
+Finding config_failure(const std::string& path, const std::string& error) {
+    return {"configuration", Result::fail, error,
+            fmt::format("correct {} (ndproxyd --check-config -c {} checks it)", path, path)};
+}
+
+int exit_status(const std::vector<Finding>& findings) {
+    int status = 0;
+    for (const Finding& finding : findings) {
+        status = std::max(status, finding.result == Result::fail   ? 2
+                                  : finding.result == Result::warn ? 1
+                                                                   : 0);
+    }
+    return status;
+}
+
+std::string_view to_string(Result result) {
+    switch (result) {
+        case Result::ok:
+            return "ok";
+        case Result::skip:
+            return "skip";
+        case Result::warn:
+            return "warn";
+        case Result::fail:
+            return "fail";
+    }
+    return "fail";
+}
+
+std::string render_text(const std::vector<Finding>& findings) {
+    std::string text;
+    for (const Finding& finding : findings) {
+        std::string result(to_string(finding.result));
+        std::transform(result.begin(), result.end(), result.begin(),
+                       [](char c) { return static_cast<char>(c - 'a' + 'A'); });
+        text += fmt::format("{:<5} {}: {}\n", result, finding.check, finding.why);
+        if (!finding.fix.empty()) {
+            text += fmt::format("      fix: {}\n", finding.fix);
+        }
+    }
+    return text;
+}
+
+std::string render_json(const std::vector<Finding>& findings) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const Finding& finding : findings) {
+        nlohmann::ordered_json row;
+        row["check"] = finding.check;
+        row["result"] = to_string(finding.result);
+        row["why"] = finding.why;
+        row["fix"] =
+            finding.fix.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(finding.fix);
+        out.push_back(std::move(row));
+    }
+    return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + '\n';
+}
+
+}  // namespace doctor
+
 namespace {
 
 using doctor::Readings;
@@ -54,14 +117,15 @@ std::set<int> internal_for(const Config& config, const Ipv6Prefix& prefix,
         }
     }
     std::set<int> found;
-    for (const auto& [ifindex, name] : tables.links) {
+    for (const auto& link : tables.links) {
+        const std::string& name = link.second;
         const bool uplink = std::find(config.externals.begin(), config.externals.end(), name) !=
                             config.externals.end();
         const bool matches = std::any_of(items.begin(), items.end(), [&](const std::string& item) {
             return interface_matches(item, name);
         });
         if (matches && !uplink) {
-            found.insert(ifindex);
+            found.insert(link.first);
         }
     }
     return found;

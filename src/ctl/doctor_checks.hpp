@@ -2,7 +2,7 @@
 
 // `ndproxyctl doctor`'s judgement: from what was read on the host (Readings) to findings, each
 // OK, WARN, FAIL or SKIP with one line of why and the command that fixes it. Pure: no sockets,
-// no files; unit-tested. ctl/doctor.cpp does the reading.
+// no files; unit-tested. ctl/doctor.cpp does the reading, and holds the output functions below.
 
 #include <nlohmann/json.hpp>
 

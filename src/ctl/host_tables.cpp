@@ -26,23 +26,11 @@ namespace ndproxy::ctl {
 namespace {
 
 using nl::Cache;
-using nl::Msg;
-using nl::Socket;
+
+constexpr std::string_view kReading = "the host's tables";
 
 [[noreturn]] void fail(std::string_view what, int error) {
-    throw KernelTableError(
-        fmt::format("cannot read the host's tables: {}: {}", what, nl_geterror(error)));
-}
-
-Socket connect() {
-    Socket sock(nl_socket_alloc());
-    if (!sock) {
-        fail("nl_socket_alloc", -NLE_NOMEM);
-    }
-    if (const int error = nl_connect(sock.get(), NETLINK_ROUTE); error < 0) {
-        fail("netlink socket", error);
-    }
-    return sock;
+    nl::fail(kReading, what, error);
 }
 
 template <typename Alloc>
@@ -99,7 +87,7 @@ std::string HostTables::name_of(int ifindex) const {
 }
 
 HostTables read_host_tables() {
-    const Socket sock = connect();
+    const nl::Socket sock = nl::connect(kReading);
     HostTables tables;
     const Cache links = dump(sock.get(), "link dump", [](nl_sock* s, nl_cache** c) {
         return rtnl_link_alloc_cache(s, AF_UNSPEC, c);
@@ -138,10 +126,10 @@ HostTables read_host_tables() {
 }
 
 std::optional<int> route_lookup(const Ipv6Address& address) {
-    const Socket sock = connect();
+    const nl::Socket sock = nl::connect(kReading);
     // One answer or an error: no acknowledgement to wait for after it.
     nl_socket_disable_auto_ack(sock.get());
-    const Msg request(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST));
+    const nl::Msg request(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST));
     if (!request) {
         fail("nlmsg_alloc_simple", -NLE_NOMEM);
     }

@@ -26,13 +26,10 @@
 namespace ndproxy::ctl {
 namespace {
 
-using nl::Cache;
-using nl::Msg;
-using nl::Socket;
+constexpr std::string_view kReading = "the kernel's proxy table";
 
 [[noreturn]] void fail(std::string_view what, int error) {
-    throw KernelTableError(
-        fmt::format("cannot read the kernel's proxy table: {}: {}", what, nl_geterror(error)));
+    nl::fail(kReading, what, error);
 }
 
 struct DumpState {
@@ -94,22 +91,16 @@ std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message) {
 }
 
 std::vector<KernelRow> read_kernel_proxy_table() {
-    const Socket sock(nl_socket_alloc());
-    if (!sock) {
-        fail("nl_socket_alloc", -NLE_NOMEM);
-    }
-    if (const int error = nl_connect(sock.get(), NETLINK_ROUTE); error < 0) {
-        fail("netlink socket", error);
-    }
+    const nl::Socket sock = nl::connect(kReading);
     nl_cache* links_raw = nullptr;
     if (const int error = rtnl_link_alloc_cache(sock.get(), AF_UNSPEC, &links_raw); error < 0) {
         fail("link dump", error);
     }
-    const Cache links(links_raw);
+    const nl::Cache links(links_raw);
 
     // rtnl_neigh_alloc_cache() cannot be used: its dump request is a bare rtgenmsg, and the
     // kernel dumps the proxy table only for a full ndmsg with ndm_flags == NTF_PROXY.
-    const Msg request(nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP));
+    const nl::Msg request(nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP));
     if (!request) {
         fail("nlmsg_alloc_simple", -NLE_NOMEM);
     }

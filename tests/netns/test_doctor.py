@@ -1,6 +1,7 @@
 """`ndproxyctl doctor`: a healthy host is all OK (exit 0); each condition broken in turn on the
 namespace host is named by its check, with a fix, and the exit status says how bad (1 a warning,
-2 a failure); a host served by routed /128s is healthy too.
+2 a failure); a host served by routed /128s is healthy too; with two uplinks, each gets its
+checks.
 
 gc_thresh3 exists only in the initial network namespace, so here it is always SKIP; its judgement
 is unit-tested (tests/unit/doctor_test.cpp). NDPROXY_DOCTOR_CAPTURE=PATH writes the text output
@@ -18,7 +19,15 @@ HOST_ADDRESS = "2001:db8:1::2"     # the host's own /128 on the uplink
 STRAY_OWNED = "2001:db8:1::77"     # tagged 71 by hand: the daemon does not know it
 
 
-class DoctorTest(harness.NetnsCase):
+def sysctl_step(check, result, status, key, bad, good):
+    """A step of test_each_broken_condition_is_named: `key` set to `bad`, then back to `good`;
+    doctor's fix sets it to `good`."""
+    return (check, result, status, f"{key}={good}", lambda: sysctl(HOST, key, bad),
+            lambda: sysctl(HOST, key, good))
+
+
+class DoctorCase(harness.NetnsCase):
+    """A host with its own /128 on the uplink and a configuration file naming the socket."""
 
     VMS = (1,)
 
@@ -80,6 +89,10 @@ class DoctorTest(harness.NetnsCase):
         self.assertEqual(rc, 0)
         return findings
 
+
+
+class DoctorTest(DoctorCase):
+
     def test_healthy_host_is_all_ok(self):
         d = self.start()
         self.assertTrue(self.topo.router_ping(vm_addr(1)))
@@ -93,18 +106,13 @@ class DoctorTest(harness.NetnsCase):
         self.start()
         self.assert_healthy()
         steps = [
-            ("forwarding ext", "fail", 2, "net.ipv6.conf.all.forwarding=1",
-             lambda: sysctl(HOST, "net.ipv6.conf.all.forwarding", 0),
-             lambda: sysctl(HOST, "net.ipv6.conf.all.forwarding", 1)),
-            ("net.ipv6.conf.ext.proxy_ndp", "fail", 2, "net.ipv6.conf.ext.proxy_ndp=1",
-             lambda: sysctl(HOST, "net.ipv6.conf.ext.proxy_ndp", 0),
-             lambda: sysctl(HOST, "net.ipv6.conf.ext.proxy_ndp", 1)),
-            ("net.ipv6.conf.all.proxy_ndp", "fail", 2, "net.ipv6.conf.all.proxy_ndp=1",
-             lambda: sysctl(HOST, "net.ipv6.conf.all.proxy_ndp", 0),
-             lambda: sysctl(HOST, "net.ipv6.conf.all.proxy_ndp", 1)),
-            ("net.ipv6.neigh.ext.proxy_delay", "warn", 1, "proxy_delay=0",
-             lambda: sysctl(HOST, "net.ipv6.neigh.ext.proxy_delay", 80),
-             lambda: sysctl(HOST, "net.ipv6.neigh.ext.proxy_delay", 0)),
+            sysctl_step("forwarding ext", "fail", 2, "net.ipv6.conf.all.forwarding", 0, 1),
+            sysctl_step("net.ipv6.conf.ext.proxy_ndp", "fail", 2, "net.ipv6.conf.ext.proxy_ndp",
+                        0, 1),
+            sysctl_step("net.ipv6.conf.all.proxy_ndp", "fail", 2, "net.ipv6.conf.all.proxy_ndp",
+                        0, 1),
+            sysctl_step("net.ipv6.neigh.ext.proxy_delay", "warn", 1,
+                        "net.ipv6.neigh.ext.proxy_delay", 80, 0),
             ("default route ext", "fail", 2, "ip -6 route add default via",
              lambda: ip(HOST, "-6", "route", "del", "default"),
              self.topo.restore_default_route),
@@ -195,3 +203,48 @@ class DoctorTest(harness.NetnsCase):
         if os.environ.get("NDPROXY_DOCTOR_CAPTURE"):
             with open(os.environ["NDPROXY_DOCTOR_CAPTURE"], "w") as f:
                 f.write(text)
+
+
+class DoctorUplinksTest(DoctorCase):
+    """Two uplinks (README "A second uplink on a VLAN"): every uplink and prefix gets its own
+    checks; the second uplink's default route lives in a table of its own."""
+
+    EXT2, PREFIX2, ROUTER2, OFFLINK2 = "ext.40", "2001:db8:2::/64", "router2", "2001:db8:fe::1"
+    VM2 = "2001:db8:2::20"
+
+    def build_topology(self):
+        super().build_topology()
+        self.topo.build_uplink(ext=self.EXT2, router=self.ROUTER2, prefix=self.PREFIX2,
+                               offlink=self.OFFLINK2, ext_mac="02:00:00:00:0e:02",
+                               down_mac="02:00:00:00:0e:fe")
+        ip(HOST, "addr", "add", "2001:db8:2::1/128", "dev", "br0", "nodad")
+        ip(HOST, "-6", "route", "add", self.PREFIX2, "dev", "br0")
+        self.topo.add_vm(2, addressed=False)
+        ip("vm2", "addr", "add", f"{self.VM2}/64", "dev", "vif0", "nodad")
+        ip("vm2", "-6", "route", "add", "default", "via", "2001:db8:2::1", "dev", "vif0")
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.write_config(
+            "uplinks.conf", f"external = ext\nexternal = {self.EXT2}\ninternal = br0\n"
+            f"prefix = {PREFIX} via ext\nprefix = {self.PREFIX2} via {self.EXT2}\n")
+
+    def test_each_uplink_checked(self):
+        self.start()
+        rc, findings = self.doctor()
+        for check in (f"forwarding {self.EXT2}", f"net.ipv6.conf.{self.EXT2}.proxy_ndp",
+                      f"net.ipv6.neigh.{self.EXT2}.proxy_delay", f"route {self.PREFIX2}"):
+            self.assertEqual(findings[check]["result"], "ok", findings[check])
+        self.assertEqual(findings[f"default route {self.EXT2}"]["result"], "warn")
+        self.assertEqual(findings[f"address {self.EXT2}"]["result"], "warn")
+        self.assertIn("2001:db8:2::2/128", findings[f"address {self.EXT2}"]["fix"])
+        self.assertEqual(rc, 1)
+        # The setup README gives it: its own address, and a default route in a table of its own.
+        ip(HOST, "-6", "addr", "add", "2001:db8:2::2/128", "dev", self.EXT2, "nodad")
+        ip(HOST, "-6", "route", "add", "default", "via", topology.ROUTER_LL, "dev", self.EXT2,
+           "table", "40")
+        ip(HOST, "-6", "rule", "add", "from", self.PREFIX2, "table", "40")
+        self.assertTrue(self.topo.router_ping(self.VM2, router=self.ROUTER2,
+                                              source=self.OFFLINK2))
+        findings = self.assert_healthy()
+        self.assertIn(f"reached {self.EXT2}", findings[f"solicitations {self.PREFIX2}"]["why"])
