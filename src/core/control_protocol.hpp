@@ -55,8 +55,12 @@
 //            "responder_entries": N (answered by the responder), "kernel_ceiling": N (each
 //            uplink's), "uplinks": [{"name": "eth0", "ifindex": 2 | null, "up": bool,
 //            "prefixes": ["2001:db8:1::/64"], "entries": N, "kernel_entries": N,
-//            "responder_entries": N}] (every uplink, in the order configured; the entry counts
-//            above are their sums)}
+//            "responder_entries": N, "solicitations": {"2001:db8:1::/64": SECONDS | null} |
+//            null}] (every uplink, in the order configured; the entry counts above are their
+//            sums). "solicitations": the seconds since a solicitation for an address of each
+//            prefix (not one of the host's own) last reached the uplink, null for none since
+//            the start; null as a whole while the responder reads none (responder off,
+//            --dry-run, the uplink missing). `ndproxyctl doctor` reads it.
 // COUNTERS and the entry counts of STATUS are sums over the uplinks (docs/design.md §Uplinks).
 //
 // The "list" of a full table is one line of tens of MB, so the daemon writes it a slice at a

@@ -148,6 +148,21 @@ void add_routed_blocks(nlohmann::json& blocks, const MirrorService& service) {
     }
 }
 
+// Seconds since the last solicitation for each prefix (null: none since the start), or null as
+// a whole while the responder reads none (off, --dry-run, the uplink missing).
+nlohmann::json solicitations_json(const ResponderService& responder,
+                                  const std::vector<Ipv6Prefix>& prefixes, TimePoint now) {
+    if (!responder.listening()) {
+        return nullptr;
+    }
+    nlohmann::json seen = nlohmann::json::object();
+    for (const Ipv6Prefix& prefix : prefixes) {
+        const auto last = responder.last_solicitation(prefix);
+        seen[prefix.to_string()] = last ? nlohmann::json(seconds(now - *last)) : nullptr;
+    }
+    return seen;
+}
+
 // Counters and levels add up over the uplinks; the drops add up reason by reason.
 void add_to(nlohmann::json& sum, const nlohmann::json& value) {
     if (sum.is_null()) {
@@ -185,7 +200,7 @@ nlohmann::json stats_payload(const MirrorService& service, const ResponderServic
 }
 
 nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config& config,
-                              Duration uptime) {
+                              Duration uptime, TimePoint now) {
     nlohmann::json status = status_payload(uplinks.front().service, config, uptime);
     std::size_t entries = 0;
     std::size_t kernel = 0;
@@ -205,6 +220,8 @@ nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config&
             prefixes.push_back(prefix.to_string());
         }
         json["prefixes"] = std::move(prefixes);
+        json["solicitations"] =
+            solicitations_json(uplink.responder, policy.settings().prefixes, now);
         json["entries"] = policy.entries().size();
         json["kernel_entries"] = policy.kernel_path_count();
         json["responder_entries"] = policy.responder_path_count();

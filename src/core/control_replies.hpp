@@ -30,9 +30,10 @@ struct UplinkView {
 nlohmann::json stats_payload(std::span<const UplinkView> uplinks, const ControlCounters& control);
 nlohmann::json stats_payload(const MirrorService& service, const ResponderService& responder,
                              const ControlCounters& control);
-// The first uplink's link as "external", the entry counts summed, and "uplinks".
+// The first uplink's link as "external", the entry counts summed, and "uplinks", each with the
+// seconds since its responder last saw a solicitation for each prefix (as of `now`).
 nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config& config,
-                              Duration uptime);
+                              Duration uptime, TimePoint now);
 nlohmann::json status_payload(const MirrorService& service, const Config& config, Duration uptime);
 // One line for sd_notify STATUS=.
 std::string status_line(std::span<const UplinkView> uplinks);

@@ -39,10 +39,27 @@ void ResponderService::handle_solicitation(const ndp::SolicitationOrDrop& parsed
         return;
     }
     const auto& solicitation = std::get<ndp::Solicitation>(parsed);
+    note_target(solicitation.target, now);
     const ResponderDecision decision = policy_.on_solicitation(
         {solicitation.source, solicitation.ether_source}, solicitation.target, now);
     ++stats_.outcomes[static_cast<std::size_t>(decision.outcome)];
     execute(decision.actions);
+}
+
+void ResponderService::note_target(const Ipv6Address& target, TimePoint now) {
+    if (mirror_.policy().is_own_address(target)) {
+        return;  // the router asks for the host's own address whether the prefix is routed or not
+    }
+    for (const Ipv6Prefix& prefix : settings_.policy.prefixes) {
+        if (prefix.contains(target)) {
+            last_solicited_[prefix] = now;
+        }
+    }
+}
+
+std::optional<TimePoint> ResponderService::last_solicitation(const Ipv6Prefix& prefix) const {
+    const auto found = last_solicited_.find(prefix);
+    return found != last_solicited_.end() ? std::optional(found->second) : std::nullopt;
 }
 
 void ResponderService::on_advertisement(const ReceivedAdvertisement& received, TimePoint now) {

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -51,17 +53,28 @@ public:
     [[nodiscard]] const ResponderPolicy& policy() const { return policy_; }
     [[nodiscard]] const ResponderStats& stats() const { return stats_; }
     [[nodiscard]] bool enabled() const { return settings_.policy.mode != ResponderMode::off; }
+    // Whether the frame socket reads the uplink's solicitations (the owner says: it opens it).
+    void set_listening(bool listening) { listening_ = listening; }
+    [[nodiscard]] bool listening() const { return listening_; }
+    // When a solicitation for an address of `prefix` (not one of the host's own) last reached
+    // the uplink, answered or not, by us or by the kernel: none for long suggests that the
+    // provider routes the prefix to the host rather than putting it on-link (`ndproxyctl
+    // doctor`, README "Troubleshooting").
+    [[nodiscard]] std::optional<TimePoint> last_solicitation(const Ipv6Prefix& prefix) const;
 
 private:
     void execute(const std::vector<ResponderAction>& actions);
     void answer(const respond::Answer& answer);
     void join_for(const Ipv6Address& target);
+    void note_target(const Ipv6Address& target, TimePoint now);
 
     ResponderServiceSettings settings_;
     MirrorService& mirror_;
     PacketPort& packets_;
     ResponderPolicy policy_;
     ResponderStats stats_;
+    bool listening_ = false;
+    std::map<Ipv6Prefix, TimePoint> last_solicited_;
     // RFC 4861 §7.2.8: a proxy joins the solicited-node groups of the addresses it answers for.
     // Several targets share a group, so groups are counted. At most kMaxGroups: every group
     // lengthens the uplink's multicast list, which the kernel walks for each multicast packet

@@ -12,33 +12,24 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "codec/netlink_codec.hpp"
+#include "ctl/control_client.hpp"
+#include "ctl/nl_handles.hpp"
 
 namespace ndproxy::ctl {
 namespace {
 
-// libnl's objects, released by their own functions.
-struct SocketFree {
-    void operator()(nl_sock* sock) const { nl_socket_free(sock); }
-};
-struct CacheFree {
-    void operator()(nl_cache* cache) const { nl_cache_free(cache); }
-};
-struct MsgFree {
-    void operator()(nl_msg* msg) const { nlmsg_free(msg); }
-};
-using Socket = std::unique_ptr<nl_sock, SocketFree>;
-using Cache = std::unique_ptr<nl_cache, CacheFree>;
-using Msg = std::unique_ptr<nl_msg, MsgFree>;
+constexpr std::string_view kReading = "the kernel's proxy table";
 
 [[noreturn]] void fail(std::string_view what, int error) {
-    throw KernelTableError(
-        fmt::format("cannot read the kernel's proxy table: {}: {}", what, nl_geterror(error)));
+    nl::fail(kReading, what, error);
 }
 
 struct DumpState {
@@ -65,6 +56,30 @@ int on_neighbour(nl_msg* msg, void* arg) {
     return NL_OK;
 }
 
+// What the daemon says; nullopt (and `why`) if it cannot be asked.
+std::optional<DaemonView> ask_daemon(const std::string& socket_path, std::string& why) {
+    try {
+        DaemonView view;
+        const nlohmann::json status = send_command(socket_path, "status");
+        if (!status.contains("external") || !status["external"].is_object() ||
+            !status["external"].value("name", nlohmann::json()).is_string()) {
+            throw ControlError("ndproxyd sent a status without its external interface");
+        }
+        view.external = status["external"]["name"].get<std::string>();
+        for (const auto& uplink : status.value("uplinks", nlohmann::json::array())) {
+            if (uplink.is_object() && uplink.value("name", nlohmann::json()).is_string()) {
+                view.uplinks.push_back(uplink["name"].get<std::string>());
+            }
+        }
+        view.status = status;
+        view.list = send_command(socket_path, "list");
+        return view;
+    } catch (const ControlError& error) {
+        why = error.what();
+        return std::nullopt;
+    }
+}
+
 }  // namespace
 
 std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message) {
@@ -76,22 +91,16 @@ std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message) {
 }
 
 std::vector<KernelRow> read_kernel_proxy_table() {
-    const Socket sock(nl_socket_alloc());
-    if (!sock) {
-        fail("nl_socket_alloc", -NLE_NOMEM);
-    }
-    if (const int error = nl_connect(sock.get(), NETLINK_ROUTE); error < 0) {
-        fail("netlink socket", error);
-    }
+    const nl::Socket sock = nl::connect(kReading);
     nl_cache* links_raw = nullptr;
     if (const int error = rtnl_link_alloc_cache(sock.get(), AF_UNSPEC, &links_raw); error < 0) {
         fail("link dump", error);
     }
-    const Cache links(links_raw);
+    const nl::Cache links(links_raw);
 
     // rtnl_neigh_alloc_cache() cannot be used: its dump request is a bare rtgenmsg, and the
     // kernel dumps the proxy table only for a full ndmsg with ndm_flags == NTF_PROXY.
-    const Msg request(nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP));
+    const nl::Msg request(nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP));
     if (!request) {
         fail("nlmsg_alloc_simple", -NLE_NOMEM);
     }
@@ -119,6 +128,20 @@ std::vector<KernelRow> read_kernel_proxy_table() {
         fail("proxy dump", error);
     }
     return std::move(state.rows);
+}
+
+CrossCheck cross_check(const std::string& socket_path) {
+    CrossCheck result;
+    result.daemon = ask_daemon(socket_path, result.why);
+    result.view = kernel_view(read_kernel_proxy_table(), result.daemon);
+    if (result.daemon && !result.view["warnings"].empty()) {
+        // The two tables are read one after the other, and an entry added or withdrawn in
+        // between looks like a mismatch; one that is still there a moment later is real.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        result.daemon = ask_daemon(socket_path, result.why);
+        result.view = kernel_view(read_kernel_proxy_table(), result.daemon);
+    }
+    return result;
 }
 
 }  // namespace ndproxy::ctl

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ctl/kernel_view.hpp"
@@ -26,5 +27,15 @@ std::vector<KernelRow> read_kernel_proxy_table();
 // One message of the dump (header included) as a proxy entry, validated exactly as the daemon
 // validates its own dumps (codec/netlink_codec.hpp); nullopt for anything else or malformed.
 std::optional<ProxyEntry> proxy_row(std::span<const std::uint8_t> message);
+
+// The kernel's table cross-checked with the daemon at `socket_path` (kernel_view()): what
+// `list --kernel` prints and `doctor` judges. Warnings are confirmed by a second reading 300 ms
+// later. `daemon`: what the daemon said, nullopt (and `why`) if it could not be asked.
+struct CrossCheck {
+    nlohmann::json view;
+    std::optional<DaemonView> daemon;
+    std::string why;
+};
+CrossCheck cross_check(const std::string& socket_path);
 
 }  // namespace ndproxy::ctl

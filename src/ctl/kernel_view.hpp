@@ -29,6 +29,7 @@ struct DaemonView {
     std::string external;  // its (first) external interface (from "status")
     // Every uplink, with several (status "uplinks"); the list's rows then name theirs.
     std::vector<std::string> uplinks{};
+    nlohmann::json status{};  // the whole "status" payload
 };
 
 // The document `list --kernel --json` prints:

@@ -19,6 +19,7 @@
 
 #include "core/config.hpp"
 #include "ctl/control_client.hpp"
+#include "ctl/doctor.hpp"
 #include "ctl/kernel_table.hpp"
 #include "ctl/kernel_view.hpp"
 #include "ctl/render.hpp"
@@ -28,8 +29,8 @@ namespace {
 namespace po = boost::program_options;
 namespace ctl = ndproxy::ctl;
 
-constexpr std::array<std::string_view, 5> kCommands{"list", "stats", "status", "resync",
-                                                    "announce"};
+constexpr std::array<std::string_view, 6> kCommands{"list",   "stats",    "status",
+                                                    "resync", "announce", "doctor"};
 
 class UsageError : public std::runtime_error {
 public:
@@ -40,11 +41,14 @@ struct Invocation {
     enum class Action { run, print_help, print_version };
     Action action = Action::run;
     std::string socket_path = ndproxy::kDefaultControlSocket;
+    bool socket_given = false;
     std::string command;
     std::vector<std::string> addresses;  // announce
     bool json = false;
-    bool kernel = false;      // list --kernel
-    bool prometheus = false;  // stats --prometheus
+    bool kernel = false;                     // list --kernel
+    bool prometheus = false;                 // stats --prometheus
+    std::optional<std::string> config_path;  // doctor -c
+    std::optional<double> window;            // doctor --window
 };
 
 po::options_description visible_options() {
@@ -58,6 +62,10 @@ po::options_description visible_options() {
          "list: read the kernel's proxy table directly instead of asking the daemon")
         ("prometheus", po::bool_switch(),
          "stats: print the counters in Prometheus text format (node_exporter textfile collector)")
+        ("config,c", po::value<std::string>()->value_name("PATH"),
+         "doctor: the daemon's configuration file (default /etc/ndproxy/ndproxyd.conf)")
+        ("window", po::value<double>()->value_name("SECONDS"),
+         "doctor: warn when no solicitation for a prefix came for this long (default 600)")
         ("help,h", po::bool_switch(), "print this help and exit")
         ("version,V", po::bool_switch(), "print the version and exit");
     // clang-format on
@@ -70,6 +78,7 @@ std::string help_text() {
             "       ndproxyctl [--socket PATH] list --kernel [--json]\n"
             "       ndproxyctl [--socket PATH] stats --prometheus\n"
             "       ndproxyctl [--socket PATH] announce ADDRESS...\n"
+            "       ndproxyctl [--socket PATH] doctor [-c PATH] [--window SECONDS] [--json]\n"
             "\n"
             "Commands:\n"
             "  list     proxy entries: address, internal interface, lladdr, state, origin,\n"
@@ -82,6 +91,9 @@ std::string help_text() {
             "  resync   make the daemon re-read the kernel's tables now\n"
             "  announce send the unsolicited advertisements for proxied ADDRESSes again, so\n"
             "           that the upstream router points them at this host now (failover)\n"
+            "  doctor   check the host (sysctls, routes, bridges, the daemon and the kernel's\n"
+            "           proxy table) against the daemon's configuration; says what is wrong\n"
+            "           and how to fix it. Exit status 0 all OK, 1 a warning, 2 a failure\n"
             "\n"
          << visible_options();
     return text.str();
@@ -116,19 +128,26 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     }
     if (values.count("socket")) {
         invocation.socket_path = values["socket"].as<std::string>();
+        invocation.socket_given = true;
+    }
+    if (values.count("config")) {
+        invocation.config_path = values["config"].as<std::string>();
+    }
+    if (values.count("window")) {
+        invocation.window = values["window"].as<double>();
     }
     invocation.json = values["json"].as<bool>();
     invocation.kernel = values["kernel"].as<bool>();
     invocation.prometheus = values["prometheus"].as<bool>();
     if (!values.count("command")) {
-        throw UsageError("missing command (list, stats, status, resync or announce)");
+        throw UsageError("missing command (list, stats, status, resync, announce or doctor)");
     }
     const auto& words = values["command"].as<std::vector<std::string>>();
     invocation.command = words.front();
     if (std::find(kCommands.begin(), kCommands.end(), invocation.command) == kCommands.end()) {
         throw UsageError(
-            fmt::format("unknown command \"{}\" (expected list, stats, status, resync or "
-                        "announce)",
+            fmt::format("unknown command \"{}\" (expected list, stats, status, resync, "
+                        "announce or doctor)",
                         invocation.command));
     }
     if (invocation.command == "announce") {
@@ -152,6 +171,12 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     }
     if (invocation.prometheus && invocation.command != "stats") {
         throw UsageError("--prometheus applies only to stats");
+    }
+    if ((invocation.config_path || invocation.window) && invocation.command != "doctor") {
+        throw UsageError("-c and --window apply only to doctor");
+    }
+    if (invocation.window && !(*invocation.window > 0)) {
+        throw UsageError("--window must be a positive number of seconds");
     }
     if (invocation.prometheus && invocation.json) {
         throw UsageError("--prometheus and --json exclude each other");
@@ -178,29 +203,6 @@ std::string render(const Invocation& invocation, const nlohmann::json& payload) 
     return ctl::render_status(payload);
 }
 
-// What the daemon says, for list --kernel's cross-check; nullopt (and `why`) if it cannot be asked.
-std::optional<ctl::DaemonView> ask_daemon(const std::string& socket_path, std::string& why) {
-    try {
-        ctl::DaemonView view;
-        const nlohmann::json status = ctl::send_command(socket_path, "status");
-        if (!status.contains("external") || !status["external"].is_object() ||
-            !status["external"].value("name", nlohmann::json()).is_string()) {
-            throw ctl::ControlError("ndproxyd sent a status without its external interface");
-        }
-        view.external = status["external"]["name"].get<std::string>();
-        for (const auto& uplink : status.value("uplinks", nlohmann::json::array())) {
-            if (uplink.is_object() && uplink.value("name", nlohmann::json()).is_string()) {
-                view.uplinks.push_back(uplink["name"].get<std::string>());
-            }
-        }
-        view.list = ctl::send_command(socket_path, "list");
-        return view;
-    } catch (const ctl::ControlError& error) {
-        why = error.what();
-        return std::nullopt;
-    }
-}
-
 void write_stdout(const std::string& text) {
     fmt::print("{}", text);
     // A full disk or closed pipe must not look like success to a script.
@@ -210,16 +212,7 @@ void write_stdout(const std::string& text) {
 }
 
 int list_kernel(const Invocation& invocation) {
-    std::string why;
-    std::optional<ctl::DaemonView> daemon = ask_daemon(invocation.socket_path, why);
-    nlohmann::json view = ctl::kernel_view(ctl::read_kernel_proxy_table(), daemon);
-    if (daemon && !view["warnings"].empty()) {
-        // The two tables are read one after the other, and an entry added or withdrawn in
-        // between looks like a mismatch; one that is still there a moment later is real.
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        daemon = ask_daemon(invocation.socket_path, why);
-        view = ctl::kernel_view(ctl::read_kernel_proxy_table(), daemon);
-    }
+    auto [view, daemon, why] = ctl::cross_check(invocation.socket_path);
     if (invocation.json) {
         if (!daemon) {
             view["daemon_error"] = why;
@@ -251,6 +244,16 @@ int run(int argc, const char* const argv[]) {
     }
     if (invocation.kernel) {
         return list_kernel(invocation);
+    }
+    if (invocation.command == "doctor") {
+        ctl::DoctorOptions options;
+        options.config_path = invocation.config_path.value_or(ndproxy::kDefaultConfigPath);
+        if (invocation.socket_given) {
+            options.socket_path = invocation.socket_path;
+        }
+        options.json = invocation.json;
+        options.window = invocation.window.value_or(options.window);
+        return ctl::run_doctor(options);
     }
     if (invocation.command == "announce") {
         // One request each; the first address the daemon refuses stops the run (exit 1), so a

@@ -227,7 +227,7 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         }
         case control::Command::status:
             return {{"ok", true},
-                    {"status", control::status_payload(views(), config_, now - started_)}};
+                    {"status", control::status_payload(views(), config_, now - started_, now)}};
         case control::Command::resync:
             for (const auto& uplink : uplinks_) {
                 uplink->service().full_resync(now);

@@ -54,6 +54,7 @@ void Uplink::retire() {
     loop_.remove(packets_.fd());
     loop_.remove(packets_.frame_fd());
     packets_.listen_for_solicitations(0);
+    responder_.set_listening(false);
 }
 
 void Uplink::reconfigure(TimePoint now) {
@@ -95,6 +96,7 @@ void Uplink::on_external_link(const TrackedLink& external) {
     // --dry-run answers nothing either: an answer changes upstream caches.
     const bool listen = external.present() && responder_.enabled() && !config_.dry_run;
     packets_.listen_for_solicitations(listen ? external.ifindex : 0);
+    responder_.set_listening(listen);
 }
 
 }  // namespace ndproxy

@@ -6,6 +6,7 @@ The agent runs in the host namespace (`ip netns exec host`), like the daemon it 
 daemon it leaves behind dies with the sandbox's PID namespace at the latest. Needs resource-agents
 (ocf-shellfuncs, ocf-tester) and libxml2-utils (xmllint, for ocf-tester's meta-data check)."""
 
+import json
 import os
 import shutil
 import signal
@@ -237,6 +238,44 @@ class OcfTest(OcfCase):
         # Without --flush-on-exit the entries stay: the kernel goes on answering for the VM.
         self.assertEqual(owned(proxy_table()), [vm_addr(1)])
 
+    def test_reload_checks_then_signals(self):
+        """reload: the daemon's own check of the file first, then SIGHUP; a broken file is
+        refused with its file:line and the daemon keeps running as it was; parameters that
+        change the daemon's command line cannot be reloaded."""
+        proc = self.assert_agent("reload", NOT_RUNNING)
+        self.assertIn("not running", proc.stderr)
+        self.assert_agent("start", SUCCESS)
+        pid = self.daemon_pid()
+        ctl = harness.binary("NDPROXYCTL", "ndproxyctl")
+
+        def prefixes():
+            out = topology.ns_exec(HOST, ctl, "--socket", self.params["socket"], "status",
+                                   "--json").stdout
+            return json.loads(out)["prefixes"]
+
+        self.assertEqual(prefixes(), [PREFIX])
+        with open(self.config) as f:
+            good = f.read()
+        with open(self.config, "w") as f:
+            f.write(good.replace(f"prefix = {PREFIX}", "prefix = 2001:db8:5::/64"))
+        self.assert_agent("reload", SUCCESS)
+        topology.wait_until(lambda: prefixes() == ["2001:db8:5::/64"], 5, "the new prefix")
+        self.assertEqual(self.daemon_pid(), pid)
+
+        with open(self.config, "a") as f:
+            f.write("prefx = 2001:db8:6::/64\n")
+        proc = self.assert_agent("reload", ERR_ARGS)
+        self.assertIn("ndproxyd.conf:", proc.stderr)
+        self.assertIn("prefx", proc.stderr)
+        self.assert_agent("monitor", SUCCESS)
+        self.assertEqual(prefixes(), ["2001:db8:5::/64"])
+
+        with open(self.config, "w") as f:
+            f.write(good)
+        proc = self.assert_agent("reload", ERR_GENERIC, options="--no-announce")
+        self.assertIn("restart", proc.stderr)
+        self.assertTrue(alive(pid))
+
     def test_stop_ends_a_stopped_daemon(self):
         """SIGTERM does nothing to a SIGSTOPped process until it runs again: stop continues it."""
         self.assert_agent("start", SUCCESS)
@@ -358,7 +397,8 @@ class OcfTest(OcfCase):
             "user": "",
         })
         actions = {a.get("name"): a.get("timeout") for a in root.iter("action")}
-        self.assertEqual(set(actions), {"start", "stop", "monitor", "validate-all", "meta-data"})
+        self.assertEqual(set(actions),
+                         {"start", "stop", "monitor", "reload", "validate-all", "meta-data"})
         self.assertTrue(all(actions.values()))
         self.assert_agent("usage", SUCCESS)
         self.assert_agent("no-such-action", 3)      # OCF_ERR_UNIMPLEMENTED

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/frame_codec.hpp"
+#include "core/control_replies.hpp"
 #include "fake_ports.hpp"
 
 namespace ndproxy {
@@ -218,6 +219,39 @@ TEST_F(ResponderServiceTest, TheBudgetShrinksOnLostFramesNotOnABacklog) {
     responder.on_frames_readable(t0 + 500ms);
     EXPECT_EQ(responder.stats().socket_drops, 7u);
     EXPECT_EQ(responder.policy().answer_budget(), full / 2);
+}
+
+// `ndproxyctl doctor` asks whether the provider's router solicits the prefix at all: a
+// solicitation for an address of it counts, answered or not; one for the host's own address or
+// outside the prefixes does not. The status tells the seconds since, per prefix of the uplink.
+TEST_F(ResponderServiceTest, StatusTellsHowLongSinceTheLastSolicitationForEachPrefix) {
+    kernel.addresses.push_back({kExt, addr("2001:db8:1::2"), false});
+    mirror.full_resync(t0);
+    ResponderService responder(responder_settings(ResponderMode::verify), mirror, packets);
+    const Ipv6Prefix prefix = *Ipv6Prefix::parse("2001:db8:1::/64");
+    const auto ask = [&](const char* target, TimePoint when) {
+        responder.handle_solicitation(
+            ndp::parse_solicitation_frame(solicitation_from_router(addr(target)),
+                                          ndp::Delivery::multicast),
+            when);
+    };
+    ask("2001:db8:1::2", t0);        // the host's own: routed prefixes see these too
+    ask("2001:db8:2::10", t0 + 1s);  // not ours
+    EXPECT_EQ(responder.last_solicitation(prefix), std::nullopt);
+    ask("2001:db8:1::10", t0 + 2s);  // unknown, verified: it reached the uplink all the same
+    EXPECT_EQ(responder.last_solicitation(prefix), t0 + 2s);
+
+    Config config;
+    config.externals = {"ext"};
+    config.external = "ext";
+    const control::UplinkView view{mirror, responder};
+    const auto status = [&] {
+        return control::status_payload(std::span(&view, 1), config, 10s, t0 + 12s);
+    };
+    // Not listening (responder off, --dry-run, no uplink): nothing to tell.
+    EXPECT_TRUE(status()["uplinks"][0]["solicitations"].is_null());
+    responder.set_listening(true);
+    EXPECT_EQ(status()["uplinks"][0]["solicitations"], (nlohmann::json{{"2001:db8:1::/64", 10.0}}));
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST_F(TwoUplinksTest, StatsSumAndStatusListsEachUplink) {
     Config config;
     config.externals = {"ext", "ext2"};
     config.external = "ext";
-    const json status = control::status_payload(views, config, 1s);
+    const json status = control::status_payload(views, config, 1s, TimePoint{});
     EXPECT_EQ(status["external"]["name"], "ext");
     EXPECT_EQ(status["entries"], 3u);
     ASSERT_EQ(status["uplinks"].size(), 2u);
