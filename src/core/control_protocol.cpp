@@ -17,8 +17,8 @@ ParsedRequest parse_request(std::string_view line) {
         return {std::nullopt, "request has no \"command\" string"};
     }
     const auto& name = command->get_ref<const std::string&>();
-    constexpr Command kCommands[] = {Command::list, Command::stats, Command::status,
-                                     Command::resync, Command::announce};
+    constexpr Command kCommands[] = {Command::list,   Command::stats,    Command::status,
+                                     Command::resync, Command::announce, Command::monitor};
     const auto* known = std::find_if(std::begin(kCommands), std::end(kCommands),
                                      [&](Command c) { return to_string(c) == name; });
     if (known == std::end(kCommands)) {
@@ -55,6 +55,8 @@ std::string_view to_string(Command command) {
             return "resync";
         case Command::announce:
             return "announce";
+        case Command::monitor:
+            return "monitor";
     }
     return "unknown";
 }
@@ -78,6 +80,9 @@ Reply reply_line(std::string_view line, const RequestHandler& handler, const Pee
                     "the daemon's own user",
                     to_string(parsed.request->command)))),
                 true};
+    }
+    if (parsed.request->command == Command::monitor) {
+        return {dump({{"ok", true}}), false, nullptr, true};
     }
     Answer answer = handler(*parsed.request);
     if (answer.source) {

@@ -2,10 +2,11 @@
 
 // The control protocol: a Unix stream socket, one JSON request per line, one JSON reply per line.
 //
-// Request:  {"command": "list" | "stats" | "status" | "resync"}
+// Request:  {"command": "list" | "stats" | "status" | "resync" | "monitor"}
 //           {"command": "announce", "address": "2001:db8:1::10"}: re-sends the unsolicited
 //           advertisements for an address the daemon proxies (failover scripts)
-// Who may ask what: list, stats and status are for any client that can connect to the socket
+// Who may ask what: list, stats, status and monitor are for any client that can connect to the
+// socket
 // (group ndproxy, mode 0660); resync, announce and every later command that changes anything
 // only for uid 0 and the daemon's own uid (SO_PEERCRED). Others get
 //           {"ok": false, "error": "permission denied: \"resync\" changes the daemon's state
@@ -17,6 +18,7 @@
 //           {"ok": true, "stats": {COUNTERS}}           for "stats"
 //           {"ok": true, "status": {STATUS}}            for "status"
 //           {"ok": true}                                for "resync" and "announce"
+//           {"ok": true}, then EVENT lines               for "monitor" (below)
 //           {"ok": false, "error": "2001:db8:1::10 is not proxied here"} for an address the
 //           daemon holds no entry for (it never announces an address it does not answer for)
 //           {"ok": false, "error": "unknown command \"x\""} for anything else
@@ -63,6 +65,22 @@
 //            --dry-run, the uplink missing). `ndproxyctl doctor` reads it.
 // COUNTERS and the entry counts of STATUS are sums over the uplinks (docs/design.md §Uplinks).
 //
+// "monitor" subscribes: after its {"ok": true} the connection carries one EVENT per line, as
+// things happen, until the client hangs up; further request lines are ignored. A subscriber
+// counts against --max-control-clients.
+// EVENT:    {"event": KIND, "address": "2001:db8:1::10" (when it concerns one),
+//            "time": 1700000000.123 (Unix seconds), ...the KIND's members,
+//            "uplink": "eth0.40" (only with several uplinks: whose services raised it)}
+//           KIND, its members and what it means: one row each in core/monitor_events.hpp
+//           (kEvents): added {origin, path, interface, lladdr}, withdrawn {path}, promoted,
+//           demoted, verified {interface}, verification_failed, bound {counter: the counter
+//           or ns_dropped reason that counts the hit, and lladdr, interface or count},
+//           conflict {claimed_by, interface}, conflict_over, reload {result: "applied" |
+//           "rejected", error}, dropped {count}.
+// A slow reader never slows the daemon: each subscriber has a queue of at most 4,096 events
+// and 1 MiB; events that do not fit are dropped, counted in monitor_events_dropped, and once
+// the subscriber has read the rest it gets {"event": "dropped", "count": N, "time": ...}.
+//
 // The "list" of a full table is one line of tens of MB, so the daemon writes it a slice at a
 // time as the client reads (ListReply, src/core/control_list.hpp): the loop stays free for
 // solicitations, and a lister holds a sorted copy of the addresses and one slice, not the
@@ -98,7 +116,7 @@ inline constexpr std::size_t kMaxListEntryBytes = 512;
 inline constexpr std::uint64_t kMaxReplyBytes =
     std::uint64_t{kMaxUplinks} * kMaxEntriesCeiling * kMaxListEntryBytes + 4096;
 
-enum class Command { list, stats, status, resync, announce };
+enum class Command { list, stats, status, resync, announce, monitor };
 
 // The command's name on the wire ("list", "resync", ...).
 std::string_view to_string(Command command);
@@ -106,7 +124,8 @@ std::string_view to_string(Command command);
 // Whether `command` changes anything, and so needs uid 0 or the daemon's own uid. Every
 // command that is not a plain read belongs here.
 [[nodiscard]] constexpr bool changes_state(Command command) {
-    return command != Command::list && command != Command::stats && command != Command::status;
+    return command != Command::list && command != Command::stats && command != Command::status &&
+           command != Command::monitor;
 }
 
 // The client, as SO_PEERCRED tells the server.
@@ -154,6 +173,7 @@ struct Reply {
     std::string line;      // empty when `source` writes the reply
     bool refused = false;  // a command that changes state, from a peer that may not
     std::unique_ptr<ReplySource> source = nullptr;
+    bool subscribe = false;  // "monitor": events follow the reply (the handler is not called)
 };
 Reply reply_line(std::string_view line, const RequestHandler& handler, const Peer& peer);
 

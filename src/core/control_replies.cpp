@@ -120,6 +120,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return control.clients_rejected;
         case Id::control_requests_refused:
             return control.requests_refused;
+        case Id::monitor_events_dropped:
+            return control.events_dropped;
         case Id::entries:
             return policy.entries().size();
         case Id::kernel_entries:

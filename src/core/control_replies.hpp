@@ -16,6 +16,7 @@ namespace ndproxy::control {
 struct ControlCounters {
     std::uint64_t clients_rejected = 0;
     std::uint64_t requests_refused = 0;
+    std::uint64_t events_dropped = 0;  // monitor events a full subscriber queue turned away
 };
 
 // One uplink's services (docs/design.md §Uplinks).

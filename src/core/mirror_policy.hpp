@@ -159,6 +159,15 @@ struct MirrorCounters {
     std::uint64_t routes_limit = 0;       // routes not followed: kMaxRoutes are already
 };
 
+// What became of an entry, for the monitor (core/monitor_events.hpp): recorded only while
+// record_changes() is on, taken by the service after each call.
+struct TableChange {
+    Ipv6Address address;
+    Path from = Path::pending;
+    Path to = Path::pending;  // pending: withdrawn
+    bool refused = false;     // not admitted: the table was full (entries_limit)
+};
+
 // The external link's proxy table, split by ownership (docs/design.md §Ownership).
 struct ProxyTable {
     std::vector<Ipv6Address> owned;    // carrying our protocol number
@@ -282,6 +291,9 @@ public:
     // resync finds it again (a permanent neighbour sends no further events).
     [[nodiscard]] bool refused_since_reconcile() const { return refused_since_reconcile_; }
     [[nodiscard]] const MirrorSettings& settings() const { return settings_; }
+    // Entries made answerable, moved, withdrawn or refused since the last take, while on.
+    void record_changes(bool on) { recording_ = on; }
+    std::vector<TableChange> take_changes() { return std::exchange(changes_, {}); }
 
 private:
     // False, counted and reported once, when `address` may not be proxied behind `ifindex`.
@@ -357,6 +369,8 @@ private:
     MirrorCounters counters_;
     bool probing_paused_ = false;
     bool refused_since_reconcile_ = false;
+    bool recording_ = false;
+    std::vector<TableChange> changes_;
 };
 
 }  // namespace ndproxy

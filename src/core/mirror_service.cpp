@@ -233,6 +233,7 @@ void MirrorService::execute(const Actions& actions) {
         }
     }
     send_queued_announcements();
+    publish_events(actions);
 }
 
 void MirrorService::log_mac_refusal(const action::MacRefused& refused) {

@@ -12,6 +12,7 @@
 #include "core/kernel_port.hpp"
 #include "core/link_tracker.hpp"
 #include "core/mirror_policy.hpp"
+#include "core/monitor_events.hpp"
 #include "core/packet_port.hpp"
 
 namespace ndproxy {
@@ -66,6 +67,10 @@ public:
     // SIGHUP: new interfaces, prefixes or modes; learned state is kept.
     void reconfigure(ServiceSettings settings, TimePoint now);
 
+    // Where the table's changes, bound hits and conflicts go as events (`ndproxyctl monitor`);
+    // nullptr: nowhere. `sink` must outlive the service's activity.
+    void set_monitor(monitor::Sink* sink);
+
     // The policy's next deadline, or at once while announcements wait for their turn.
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
     [[nodiscard]] const MirrorPolicy& policy() const { return policy_; }
@@ -78,6 +83,8 @@ private:
     void rewrite_router_flags();
     void handle_link_changes(const LinkTracker::Change& change, TimePoint now);
     void execute(const Actions& actions);
+    // The monitor's events for what the policy did in the call whose `actions` these are.
+    void publish_events(const Actions& actions);
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
     std::vector<KernelPort::ProxyWrite> only_ours(
         const TrackedLink& external, const std::vector<KernelPort::ProxyWrite>& writes);
@@ -124,6 +131,8 @@ private:
     std::size_t conflict_lines_ = 0;  // conflict lines logged since conflict_log_window_
     bool table_full_logged_ = false;
     std::uint64_t refusals_logged_ = 0;  // entries_limit when the log last spoke of it
+    monitor::Sink* monitor_ = nullptr;
+    std::uint64_t routes_limit_published_ = 0;  // routes_limit when the monitor last heard
 };
 
 }  // namespace ndproxy

@@ -16,6 +16,9 @@ MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address,
     if (entries_.size() >= settings_.max_entries) {
         ++counters_.entries_limit;
         refused_since_reconcile_ = true;
+        if (recording_) {
+            changes_.push_back({address, Path::pending, Path::pending, true});
+        }
         return nullptr;
     }
     // An address with no MAC yet (adopted from an earlier run, a NOARP neighbour) is counted
@@ -43,6 +46,9 @@ MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address,
 void MirrorPolicy::set_path(MirrorEntry& entry, Path path) {
     if (entry.path == path) {
         return;
+    }
+    if (recording_) {
+        changes_.push_back({entry.address, entry.path, path});
     }
     kernel_path_ -= entry.path == Path::kernel ? 1 : 0;
     responder_path_ -= entry.path == Path::responder ? 1 : 0;

@@ -148,6 +148,9 @@ std::vector<ResponderAction> ResponderPolicy::on_timer(TimePoint now) {
         const TimePoint deadline = verification.started + settings_.verify_timeout;
         if (now >= deadline) {
             ++counters_.verification_misses;
+            if (recording_) {
+                misses_.push_back(target);
+            }
             limits_.release_slot(verification.source);
             verifications_.erase(pending);
             remember_absent(target, now);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/config.hpp"
@@ -110,6 +111,9 @@ public:
     [[nodiscard]] std::size_t negative_cache_size() const { return negative_.size(); }
     [[nodiscard]] unsigned answer_budget() const { return limits_.current_rate(); }
     [[nodiscard]] const ResponderSettings& settings() const { return settings_; }
+    // Targets whose verification timed out since the last take, while on (for the monitor).
+    void record_misses(bool on) { recording_ = on; }
+    std::vector<Ipv6Address> take_misses() { return std::exchange(misses_, {}); }
 
 private:
     struct Verification {
@@ -131,6 +135,8 @@ private:
     std::deque<std::pair<TimePoint, Ipv6Address>> negative_order_;  // oldest first
     SourceLimits limits_;
     ResponderCounters counters_;
+    bool recording_ = false;
+    std::vector<Ipv6Address> misses_;
 };
 
 }  // namespace ndproxy

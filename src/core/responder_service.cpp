@@ -16,6 +16,17 @@ void ResponderService::reconfigure(ResponderServiceSettings settings) {
     policy_.reconfigure(settings_.policy);
 }
 
+void ResponderService::set_monitor(monitor::Sink* sink) {
+    monitor_ = sink;
+    policy_.record_misses(sink != nullptr);
+}
+
+void ResponderService::publish_bound(std::string_view counter, const Ipv6Address& target) {
+    monitor::Event event{monitor::Kind::bound, target};
+    event.details["counter"] = counter;
+    monitor_->publish(std::move(event));
+}
+
 void ResponderService::on_frames_readable(TimePoint now) {
     const bool drained = packets_.read_solicitations(
         [&](const ndp::SolicitationOrDrop& parsed) { handle_solicitation(parsed, now); });
@@ -44,6 +55,19 @@ void ResponderService::handle_solicitation(const ndp::SolicitationOrDrop& parsed
         {solicitation.source, solicitation.ether_source}, solicitation.target, now);
     ++stats_.outcomes[static_cast<std::size_t>(decision.outcome)];
     execute(decision.actions);
+    // The responder's bounds (RFC 6583), named as the ns_dropped reasons that count them.
+    switch (decision.outcome) {
+        case Outcome::verification_limit:
+        case Outcome::verification_share:
+        case Outcome::rate_limited:
+        case Outcome::total_rate_limited:
+            if (monitored()) {
+                publish_bound(to_string(decision.outcome), solicitation.target);
+            }
+            break;
+        default:
+            break;
+    }
 }
 
 void ResponderService::note_target(const Ipv6Address& target, TimePoint now) {
@@ -77,12 +101,24 @@ void ResponderService::on_advertisement(const ReceivedAdvertisement& received, T
     }
     // The router is waiting: answer first, then mirror (a kernel entry takes ~30 µs more).
     execute(resolved.actions);
+    if (monitored()) {
+        monitor::Event event{monitor::Kind::verified, received.advert.target};
+        const TrackedLink* link = mirror_.links().internal_by_index(received.ifindex);
+        event.details["interface"] = link != nullptr ? link->name : std::string();
+        monitor_->publish(std::move(event));
+    }
     mirror_.adopt_verified(received.ifindex, received.advert.target, received.advert.target_lladdr,
                            now);
 }
 
 void ResponderService::on_timer(TimePoint now) {
     execute(policy_.on_timer(now));
+    const std::vector<Ipv6Address> misses = policy_.take_misses();
+    if (monitored()) {
+        for (const Ipv6Address& target : misses) {
+            monitor_->publish({monitor::Kind::verification_failed, target});
+        }
+    }
 }
 
 void ResponderService::execute(const std::vector<ResponderAction>& actions) {
@@ -143,6 +179,9 @@ void ResponderService::join_for(const Ipv6Address& target) {
     const Ipv6Address group = target.solicited_node();
     if (group_members_.size() >= kMaxGroups && !group_members_.contains(group)) {
         ++stats_.groups_limit;
+        if (monitored()) {
+            publish_bound("groups_limit", target);
+        }
         return;
     }
     if (group_members_[group]++ == 0) {

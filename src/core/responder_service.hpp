@@ -9,6 +9,7 @@
 
 #include "core/config.hpp"
 #include "core/mirror_service.hpp"
+#include "core/monitor_events.hpp"
 #include "core/ndp_types.hpp"
 #include "core/packet_port.hpp"
 #include "core/responder_policy.hpp"
@@ -44,6 +45,8 @@ public:
     void on_advertisement(const ReceivedAdvertisement& received, TimePoint now);
     void on_timer(TimePoint now);
     void reconfigure(ResponderServiceSettings settings);
+    // Where verifications and the bounds the responder hits go as events; nullptr: nowhere.
+    void set_monitor(monitor::Sink* sink);
     // Leaves the groups of addresses the kernel now answers for, or that are gone; on the slow
     // timer, since nothing is lost by staying a member a little longer.
     void prune_memberships();
@@ -67,6 +70,8 @@ private:
     void answer(const respond::Answer& answer);
     void join_for(const Ipv6Address& target);
     void note_target(const Ipv6Address& target, TimePoint now);
+    [[nodiscard]] bool monitored() const { return monitor_ != nullptr && monitor_->active(); }
+    void publish_bound(std::string_view counter, const Ipv6Address& target);
 
     ResponderServiceSettings settings_;
     MirrorService& mirror_;
@@ -75,6 +80,7 @@ private:
     ResponderStats stats_;
     bool listening_ = false;
     std::map<Ipv6Prefix, TimePoint> last_solicited_;
+    monitor::Sink* monitor_ = nullptr;
     // RFC 4861 §7.2.8: a proxy joins the solicited-node groups of the addresses it answers for.
     // Several targets share a group, so groups are counted. At most kMaxGroups: every group
     // lengthens the uplink's multicast list, which the kernel walks for each multicast packet

@@ -59,6 +59,7 @@ enum class Id : std::uint8_t {
     groups_limit,
     control_clients_rejected,
     control_requests_refused,
+    monitor_events_dropped,
     entries,
     kernel_entries,
     responder_entries,
@@ -146,6 +147,8 @@ inline constexpr auto kTable = std::to_array<Metric>({
     {Id::control_requests_refused, "control_requests_refused", Kind::counter,
      "Control requests that change state, refused to a client that is neither root nor the "
      "daemon's user."},
+    {Id::monitor_events_dropped, "monitor_events_dropped", Kind::counter,
+     "Events not sent to a monitor subscriber (ndproxyctl monitor) that read too slowly."},
     // Levels, not running totals.
     {Id::entries, "entries", Kind::gauge, "Addresses the daemon currently proxies."},
     {Id::kernel_entries, "kernel_entries", Kind::gauge,

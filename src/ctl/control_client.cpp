@@ -18,6 +18,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// An event line is a few hundred bytes; a subscriber's whole queue is at most 1 MiB.
+constexpr std::size_t kMaxEventBytes = std::size_t{1} << 20;
+
 std::string error_text(int error) {
     return std::system_category().message(error);
 }
@@ -113,6 +116,56 @@ public:
         }
     }
 
+    // The reply, then event lines until `stop`. A wait ends early for a signal of `let_in`.
+    void follow(const std::function<void(std::string_view)>& on_event,
+                const volatile std::sig_atomic_t& stop, const sigset_t& let_in) {
+        std::string pending;
+        bool subscribed = false;
+        char buffer[64 * 1024];
+        while (!stop) {
+            const ssize_t got = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
+            if (got > 0) {
+                pending.append(buffer, static_cast<std::size_t>(got));
+                std::size_t start = 0;
+                for (std::size_t end = 0; (end = pending.find('\n', start)) != std::string::npos;
+                     start = end + 1) {
+                    const std::string_view line(pending.data() + start, end - start);
+                    if (!subscribed) {
+                        payload_of_reply(line, "monitor");
+                        subscribed = true;
+                    } else {
+                        on_event(line);
+                    }
+                }
+                pending.erase(0, start);
+                if (pending.size() > kMaxEventBytes) {
+                    throw ControlError(
+                        fmt::format("ndproxyd at {} sent an event line longer than {} bytes", path_,
+                                    kMaxEventBytes));
+                }
+            } else if (got == 0) {
+                throw ControlError(fmt::format("ndproxyd at {} closed the connection", path_));
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // Events come when they come; only the reply to the request has a deadline.
+                const auto left =
+                    std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+                if (!subscribed && left.count() <= 0) {
+                    throw timed_out();
+                }
+                const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+                const timespec limit{static_cast<time_t>(seconds.count()),
+                                     static_cast<long>((left - seconds).count() * 1000000)};
+                pollfd watched{fd_.get(), POLLIN, 0};
+                if (::ppoll(&watched, 1, subscribed ? nullptr : &limit, &let_in) < 0 &&
+                    errno != EINTR) {
+                    throw ControlError(fmt::format("poll: {}", error_text(errno)));
+                }
+            } else if (errno != EINTR) {
+                throw lost_connection(errno);
+            }
+        }
+    }
+
 private:
     void wait_for(short events) {
         for (;;) {
@@ -166,7 +219,7 @@ nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view co
                                             ? error->get<std::string>()
                                             : std::string("the request failed, no reason given")));
     }
-    if (command == "resync" || command == "announce") {
+    if (command == "resync" || command == "announce" || command == "monitor") {
         return nullptr;
     }
     const bool wants_array = command == "list";
@@ -200,6 +253,24 @@ nlohmann::json send_command(const std::string& socket_path, std::string_view com
 void send_request(const std::string& socket_path, const nlohmann::json& request,
                   std::chrono::milliseconds timeout) {
     payload_of_reply(round_trip(socket_path, request, timeout), request.value("command", ""));
+}
+
+void follow_events(const std::string& socket_path,
+                   const std::function<void(std::string_view)>& on_event,
+                   const volatile std::sig_atomic_t& stop, const sigset_t& stop_signals,
+                   std::chrono::milliseconds timeout) {
+    Exchange exchange(socket_path, timeout);
+    exchange.connect();
+    exchange.send_all(nlohmann::json{{"command", "monitor"}}.dump() + "\n");
+    // While waiting, every signal the caller blocked for stopping is let in.
+    sigset_t let_in;
+    ::sigprocmask(SIG_SETMASK, nullptr, &let_in);
+    for (int signal = 1; signal < NSIG; ++signal) {
+        if (::sigismember(&stop_signals, signal) == 1) {
+            ::sigdelset(&let_in, signal);
+        }
+    }
+    exchange.follow(on_event, stop, let_in);
 }
 
 }  // namespace ndproxy::ctl

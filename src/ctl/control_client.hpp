@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +41,16 @@ nlohmann::json send_command(const std::string& socket_path, std::string_view com
 // with {"ok": true} alone (resync, announce). Throws ControlError.
 void send_request(const std::string& socket_path, const nlohmann::json& request,
                   std::chrono::milliseconds timeout = kReplyTimeout);
+
+// `ndproxyctl monitor`: sends {"command": "monitor"}, checks the reply (within `timeout`), then
+// hands each event line (without its newline) to `on_event` as it arrives, however long the
+// wait. Returns once `stop` is set by a handler of one of `stop_signals`, which the caller has
+// blocked: they are let through only while waiting, so none is missed. Throws ControlError,
+// also when the daemon hangs up (it stopped).
+void follow_events(const std::string& socket_path,
+                   const std::function<void(std::string_view)>& on_event,
+                   const volatile std::sig_atomic_t& stop, const sigset_t& stop_signals,
+                   std::chrono::milliseconds timeout = kReplyTimeout);
 
 // The payload of one reply line to `command`, checked against the protocol. Throws ControlError.
 nlohmann::json payload_of_reply(std::string_view reply_line, std::string_view command);

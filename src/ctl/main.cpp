@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/monitor_events.hpp"
 #include "ctl/control_client.hpp"
 #include "ctl/doctor.hpp"
 #include "ctl/kernel_table.hpp"
@@ -29,8 +31,8 @@ namespace {
 namespace po = boost::program_options;
 namespace ctl = ndproxy::ctl;
 
-constexpr std::array<std::string_view, 6> kCommands{"list",   "stats",    "status",
-                                                    "resync", "announce", "doctor"};
+constexpr std::array<std::string_view, 7> kCommands{"list",     "stats",  "status", "resync",
+                                                    "announce", "doctor", "monitor"};
 
 class UsageError : public std::runtime_error {
 public:
@@ -57,7 +59,9 @@ po::options_description visible_options() {
     options.add_options()
         ("socket", po::value<std::string>()->value_name("PATH"),
          "the daemon's control socket (default /run/ndproxyd/control.sock)")
-        ("json", po::bool_switch(), "print the answer as one JSON document (list, stats, status)")
+        ("json", po::bool_switch(),
+         "print the answer as one JSON document (list, stats, status), or each event as one "
+         "JSON object per line (monitor)")
         ("kernel", po::bool_switch(),
          "list: read the kernel's proxy table directly instead of asking the daemon")
         ("prometheus", po::bool_switch(),
@@ -94,6 +98,8 @@ std::string help_text() {
             "  doctor   check the host (sysctls, routes, bridges, the daemon and the kernel's\n"
             "           proxy table) against the daemon's configuration; says what is wrong\n"
             "           and how to fix it. Exit status 0 all OK, 1 a warning, 2 a failure\n"
+            "  monitor  print events as they happen, one a line, until interrupted: entries\n"
+            "           added, withdrawn, moved, verifications, bounds hit, conflicts, reloads\n"
             "\n"
          << visible_options();
     return text.str();
@@ -140,14 +146,15 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     invocation.kernel = values["kernel"].as<bool>();
     invocation.prometheus = values["prometheus"].as<bool>();
     if (!values.count("command")) {
-        throw UsageError("missing command (list, stats, status, resync, announce or doctor)");
+        throw UsageError(
+            "missing command (list, stats, status, resync, announce, doctor or monitor)");
     }
     const auto& words = values["command"].as<std::vector<std::string>>();
     invocation.command = words.front();
     if (std::find(kCommands.begin(), kCommands.end(), invocation.command) == kCommands.end()) {
         throw UsageError(
             fmt::format("unknown command \"{}\" (expected list, stats, status, resync, "
-                        "announce or doctor)",
+                        "announce, doctor or monitor)",
                         invocation.command));
     }
     if (invocation.command == "announce") {
@@ -230,6 +237,29 @@ int list_kernel(const Invocation& invocation) {
     return 0;
 }
 
+volatile std::sig_atomic_t interrupted = 0;
+
+// Until SIGINT or SIGTERM, which end it with status 0: being stopped is how it ends.
+int monitor(const Invocation& invocation) {
+    struct sigaction action = {};
+    action.sa_handler = [](int) { interrupted = 1; };
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (const int signal : {SIGINT, SIGTERM}) {
+        ::sigaction(signal, &action, nullptr);
+        sigaddset(&stop_signals, signal);
+    }
+    ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    ctl::follow_events(
+        invocation.socket_path,
+        [&](std::string_view line) {
+            write_stdout(invocation.json ? std::string(line) + "\n"
+                                         : ndproxy::monitor::text_line(line) + "\n");
+        },
+        interrupted, stop_signals);
+    return 0;
+}
+
 int run(int argc, const char* const argv[]) {
     const Invocation invocation = parse_invocation(argc, argv);
     switch (invocation.action) {
@@ -254,6 +284,9 @@ int run(int argc, const char* const argv[]) {
         options.json = invocation.json;
         options.window = invocation.window.value_or(options.window);
         return ctl::run_doctor(options);
+    }
+    if (invocation.command == "monitor") {
+        return monitor(invocation);
     }
     if (invocation.command == "announce") {
         // One request each; the first address the daemon refuses stops the run (exit 1), so a

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -80,6 +81,15 @@ control::Peer peer_of(int fd) {
     return {credentials.uid == 0 || credentials.uid == ::geteuid()};
 }
 
+// An event's time: the wall clock's, which the reader can set beside its own logs.
+double unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// What a subscriber's writer takes from its queue per turn: a few hundred events.
+constexpr std::size_t kEventSliceBytes = 64 * 1024;
+
 }  // namespace
 
 ControlServer::ControlServer(EventLoop& loop, std::string path, std::size_t max_clients,
@@ -114,10 +124,15 @@ void ControlServer::accept_clients() {
                 control::error_reply("too many control clients").dump() + "\n";
             [[maybe_unused]] const ssize_t sent =
                 ::send(fd.get(), refusal.data(), refusal.size(), MSG_NOSIGNAL);
+            if (active()) {
+                monitor::Event event{monitor::Kind::bound};
+                event.details["counter"] = "control_clients_rejected";
+                publish(std::move(event));
+            }
             continue;  // closed on scope exit
         }
         const int key = fd.get();
-        clients_.emplace(key, Client{std::move(fd), peer_of(key), {}, {}, nullptr});
+        clients_.emplace(key, Client{std::move(fd), peer_of(key), {}, {}, nullptr, nullptr});
         loop_.add(key, EPOLLIN,
                   [this, key](std::uint32_t events) { on_client_event(key, events); });
     }
@@ -143,7 +158,7 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
         }
         serve_lines(client);  // requests that arrived while the reply was pending
         if (clients_.contains(fd) && !client.replying()) {
-            loop_.modify(fd, EPOLLIN);
+            watch(client, false);
         }
         return;
     }
@@ -163,6 +178,10 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
 void ControlServer::serve_lines(Client& client) {
     const int fd = client.fd.get();
     while (!client.replying()) {
+        if (client.events) {
+            client.input.clear();  // a subscriber only listens; EOF is what it may still say
+            return;
+        }
         const auto newline = client.input.find('\n');
         // Exactly kMaxRequestBytes before the newline, wherever the reads happened to split it.
         const std::size_t line_bytes = newline == std::string::npos ? client.input.size() : newline;
@@ -180,6 +199,10 @@ void ControlServer::serve_lines(Client& client) {
         client.input.erase(0, newline + 1);
         control::Reply reply = control::reply_line(line, handler_, client.peer);
         refused_requests_ += reply.refused ? 1 : 0;
+        if (reply.subscribe) {
+            client.events = std::make_unique<monitor::EventQueue>();
+            ++subscribers_;
+        }
         client.source = std::move(reply.source);
         if (!client.source) {
             client.output = std::move(reply.line);
@@ -190,7 +213,7 @@ void ControlServer::serve_lines(Client& client) {
             return;
         }
         if (client.replying()) {
-            loop_.modify(fd, EPOLLOUT);
+            watch(client, true);
             return;
         }
     }
@@ -200,6 +223,9 @@ bool ControlServer::flush(Client& client) {
     // One slice per call: the loop gets back to the packets between two slices.
     if (client.output.empty() && client.source && !client.source->append_slice(client.output)) {
         client.source.reset();
+    }
+    if (client.output.empty() && !client.source && client.events && !client.events->empty()) {
+        client.events->take(client.output, kEventSliceBytes, unix_now());
     }
     while (!client.output.empty()) {
         const ssize_t sent =
@@ -213,8 +239,39 @@ bool ControlServer::flush(Client& client) {
 }
 
 void ControlServer::close_client(int fd) {
+    const auto found = clients_.find(fd);
+    if (found != clients_.end() && found->second.events) {
+        --subscribers_;
+    }
     loop_.remove(fd);
     clients_.erase(fd);
+}
+
+void ControlServer::watch(Client& client, bool writing) {
+    if (client.writing != writing) {
+        client.writing = writing;
+        loop_.modify(client.fd.get(), writing ? EPOLLOUT : EPOLLIN);
+    }
+}
+
+void ControlServer::publish(monitor::Event event) {
+    // Formatted once, and only if some subscriber has room: a flood into full queues costs a
+    // count each.
+    std::string line;
+    for (auto& [fd, client] : clients_) {
+        if (!client.events) {
+            continue;
+        }
+        if (line.empty() && !client.events->full()) {
+            line = monitor::json_line(event, unix_now());
+        }
+        if (!client.events->push(line)) {
+            ++dropped_events_;
+            continue;
+        }
+        // Written from the loop, never from here: a service is in the middle of its work.
+        watch(client, true);
+    }
 }
 
 }  // namespace ndproxy

@@ -50,7 +50,7 @@ Daemon::Daemon(CommandLine startup)
       signals_({SIGTERM, SIGINT, SIGHUP}),
       started_(Clock::now()) {
     for (const std::string& external : config_.externals) {
-        uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, external));
+        uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, external, events()));
     }
     loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
     loop_.add(wakeup_.fd(), EPOLLIN, [this](std::uint32_t) {
@@ -170,6 +170,7 @@ void Daemon::reload() {
     } catch (const ConfigError& error) {
         // docs/design.md §Lifecycle: a bad file changes nothing.
         log::error("SIGHUP: configuration rejected, keeping the running one: {}", error.what());
+        publish_reload(error.what());
         return;
     }
     if (fresh.control_socket != config_.control_socket ||
@@ -188,6 +189,25 @@ void Daemon::reload() {
     control_->set_max_clients(config_.max_control_clients);
     replace_uplinks(Clock::now());
     notify_status();
+    publish_reload(nullptr);
+}
+
+void Daemon::publish(monitor::Event event) {
+    if (control_) {
+        control_->publish(std::move(event));
+    }
+}
+
+void Daemon::publish_reload(const char* error) {
+    if (!active()) {
+        return;
+    }
+    monitor::Event event{monitor::Kind::reload};
+    event.details["result"] = error != nullptr ? "rejected" : "applied";
+    if (error != nullptr) {
+        event.details["error"] = error;
+    }
+    publish(std::move(event));
 }
 
 void Daemon::replace_uplinks(TimePoint now) {
@@ -203,7 +223,7 @@ void Daemon::replace_uplinks(TimePoint now) {
             continue;
         }
         log::info("SIGHUP: serving the new uplink {}", external);
-        kept.push_back(std::make_shared<Uplink>(loop_, config_, external));
+        kept.push_back(std::make_shared<Uplink>(loop_, config_, external, events()));
         kept.back()->service().full_resync(now);
     }
     // Entries on an uplink no longer configured are ours to remove.
@@ -220,9 +240,12 @@ nlohmann::json Daemon::answer(const control::Request& request) {
     switch (request.command) {
         case control::Command::list:
             break;  // a ListReply, written a slice at a time (constructor)
+        case control::Command::monitor:
+            break;  // the control server subscribes the client itself
         case control::Command::stats: {
             const control::ControlCounters counted{control_->rejected_clients(),
-                                                   control_->refused_requests()};
+                                                   control_->refused_requests(),
+                                                   control_->dropped_events()};
             return {{"ok", true}, {"stats", control::stats_payload(views(), counted)}};
         }
         case control::Command::status:

@@ -14,8 +14,9 @@
 namespace ndproxy {
 
 // ndproxyd: wires each uplink's services to one epoll loop with timerfds, a signalfd and the
-// control socket, and talks to systemd.
-class Daemon {
+// control socket, and talks to systemd. It is the sink of every uplink's events, which go to the
+// control socket's subscribers once it is open.
+class Daemon final : private monitor::Sink {
 public:
     explicit Daemon(CommandLine startup);
     // Runs until SIGTERM or SIGINT. Returns the exit status.
@@ -30,6 +31,10 @@ private:
     [[nodiscard]] std::vector<control::UplinkView> views() const;
     [[nodiscard]] std::size_t entry_count() const;
     nlohmann::json answer(const control::Request& request);
+    [[nodiscard]] bool active() const override { return control_ && control_->active(); }
+    void publish(monitor::Event event) override;
+    void publish_reload(const char* error);
+    monitor::Sink& events() { return *this; }
     void notify_status();
 
     CommandLine startup_;

@@ -26,14 +26,25 @@ ResponderServiceSettings responder_settings_with_key(const Config& config,
 
 }  // namespace
 
-Uplink::Uplink(EventLoop& loop, const Config& config, const std::string& name)
+void Uplink::NamedEvents::publish(monitor::Event event) {
+    if (config_.externals.size() > 1) {
+        event.details["uplink"] = name_;
+    }
+    next_.publish(std::move(event));
+}
+
+Uplink::Uplink(EventLoop& loop, const Config& config, const std::string& name,
+               monitor::Sink& events)
     : loop_(loop),
       config_(config),
       name_(name),
+      events_(events, config_, name_),
       kernel_(config.netlink_buffer),
       service_(service_settings(config, name), kernel_, packets_,
                [this](const TrackedLink& external) { on_external_link(external); }),
       responder_(responder_settings_with_key(config, name), service_, packets_) {
+    service_.set_monitor(&events_);
+    responder_.set_monitor(&events_);
     loop_.add(kernel_.event_fd(), EPOLLIN,
               [this](std::uint32_t) { service_.on_kernel_readable(Clock::now()); });
     loop_.add(packets_.fd(), EPOLLIN, [this](std::uint32_t) { on_advertisements(); });
@@ -50,6 +61,8 @@ void Uplink::retire() {
         return;
     }
     active_ = false;
+    service_.set_monitor(nullptr);
+    responder_.set_monitor(nullptr);
     loop_.remove(kernel_.event_fd());
     loop_.remove(packets_.fd());
     loop_.remove(packets_.frame_fd());

@@ -5,6 +5,7 @@
 
 #include "core/config.hpp"
 #include "core/mirror_service.hpp"
+#include "core/monitor_events.hpp"
 #include "core/responder_service.hpp"
 #include "daemon/event_loop.hpp"
 #include "linux/linux_packet_port.hpp"
@@ -18,8 +19,8 @@ namespace ndproxy {
 class Uplink {
 public:
     // `config` is the daemon's, read again whenever the external link changes; it must outlive
-    // the uplink's activity (retire() ends it).
-    Uplink(EventLoop& loop, const Config& config, const std::string& name);
+    // the uplink's activity (retire() ends it), as must `events`, where the services' events go.
+    Uplink(EventLoop& loop, const Config& config, const std::string& name, monitor::Sink& events);
     ~Uplink();
     Uplink(const Uplink&) = delete;
     Uplink& operator=(const Uplink&) = delete;
@@ -39,12 +40,27 @@ public:
     [[nodiscard]] const ResponderService& responder() const { return responder_; }
 
 private:
+    // Names the uplink in its services' events while there are several (control_protocol.hpp).
+    class NamedEvents final : public monitor::Sink {
+    public:
+        NamedEvents(monitor::Sink& next, const Config& config, const std::string& name)
+            : next_(next), config_(config), name_(name) {}
+        [[nodiscard]] bool active() const override { return next_.active(); }
+        void publish(monitor::Event event) override;
+
+    private:
+        monitor::Sink& next_;
+        const Config& config_;
+        const std::string& name_;
+    };
+
     void on_advertisements();
     void on_external_link(const TrackedLink& external);
 
     EventLoop& loop_;
     const Config& config_;
     std::string name_;
+    NamedEvents events_;
     // Subscribed before anything is dumped (docs/design.md §Netlink).
     NetlinkKernel kernel_;
     LinuxPacketPort packets_;

@@ -312,5 +312,53 @@ TEST_F(ControlServerTest, ALongReplyIsWrittenASliceAtATimeAsTheClientReads) {
     EXPECT_EQ(replies(received(lister.get()).first).size(), 1u);
 }
 
+// `monitor`: a subscriber gets every event while it keeps up; one that never reads costs its
+// bounded queue, the events it misses are counted, and it learns how many once it reads again.
+TEST_F(ControlServerTest, ASubscriberThatNeverReadsOnlyMissesEvents) {
+    start(4);
+    UniqueFd reader = connect_client();
+    UniqueFd hog = connect_client();
+    const std::string subscribe = "{\"command\":\"monitor\"}\n";
+    ASSERT_EQ(send_some(reader.get(), subscribe), subscribe.size());
+    ASSERT_EQ(send_some(hog.get(), subscribe), subscribe.size());
+    settle();
+    EXPECT_TRUE(server_->active());
+    std::string seen = received(reader.get()).first;
+    constexpr int kEvents = 20000;
+    for (int i = 0; i < kEvents; ++i) {
+        monitor::Event event{monitor::Kind::added, Ipv6Address::parse("2001:db8:1::10")};
+        event.details["n"] = i;
+        server_->publish(std::move(event));
+        if (i % 500 == 499) {
+            settle();
+            seen += received(reader.get()).first;
+        }
+    }
+    const auto lines = replies(seen);
+    ASSERT_EQ(lines.size(), kEvents + 1u);
+    EXPECT_EQ(lines.front(), (json{{"ok", true}}));
+    EXPECT_EQ(lines.back()["n"], kEvents - 1);
+    EXPECT_EQ(handled_, 0) << "monitor is the server's own";
+    // The hog's queue filled and the rest went uncounted for it, while the server served others.
+    const std::uint64_t dropped = server_->dropped_events();
+    EXPECT_GT(dropped, kEvents / 2u);
+    EXPECT_EQ(serve_one_request()["ok"], true);
+    std::string hogged;
+    for (int i = 0; i < 1000 && hogged.find("\"dropped\"") == std::string::npos; ++i) {
+        settle();
+        hogged += received(hog.get()).first;
+    }
+    const auto missed = replies(hogged);
+    ASSERT_FALSE(missed.empty());
+    EXPECT_EQ(missed.back()["event"], "dropped");
+    EXPECT_EQ(missed.back()["count"], dropped);
+    EXPECT_EQ(missed.size() - 2 + dropped, static_cast<std::uint64_t>(kEvents))
+        << "every event either sent or counted";
+    reader.reset();
+    hog.reset();
+    settle();
+    EXPECT_FALSE(server_->active());
+}
+
 }  // namespace
 }  // namespace ndproxy
