@@ -104,13 +104,12 @@ TEST(EventQueue, BytesBoundItToo) {
 // does it.
 TEST(MonitorEvents, AnyClientMaySubscribe) {
     bool called = false;
+    const auto handler = [&](const control::Request&) -> control::Answer {
+        called = true;
+        return json{{"ok", true}};
+    };
     const control::Reply reply =
-        control::reply_line(R"({"command":"monitor"})",
-                            [&](const control::Request&) -> control::Answer {
-                                called = true;
-                                return json{{"ok", true}};
-                            },
-                            control::Peer{false});
+        control::reply_line(R"({"command":"monitor"})", handler, control::Peer{false});
     EXPECT_TRUE(reply.subscribe);
     EXPECT_FALSE(reply.refused);
     EXPECT_EQ(reply.line, R"({"ok":true})");
