@@ -12,6 +12,9 @@ NDPROXY_BUILD=${NDPROXY_BUILD:-$NDPROXY_ROOT/build}
 # (iproute2, ping, scapy, ...).
 NDPROXY_PACKAGES=(
     clang libclang-rt-dev
+    # The fast path's BPF program (src/bpf): also Build-Depends, listed so that a tree
+    # configured without build-dep finds them.
+    bpftool libbpf-dev linux-libc-dev
     # clang-format is 14 on Debian 12 and 19 on Debian 13, and the two disagree on a few
     # constructs; both releases have clang-format-19, so the tree is checked against both.
     clang-format clang-format-19 shellcheck

@@ -272,6 +272,18 @@ std::string_view to_string(AnswerSource source) {
     return "unknown";
 }
 
+std::string_view to_string(FastPath mode) {
+    switch (mode) {
+        case FastPath::off:
+            return "off";
+        case FastPath::filter:
+            return "filter";
+        case FastPath::automatic:
+            return "auto";
+    }
+    return "unknown";
+}
+
 std::string_view to_string(LogLevel level) {
     switch (level) {
         case LogLevel::error:

@@ -15,6 +15,8 @@ namespace ndproxy {
 
 enum class ResponderMode { off, known, verify, always };
 enum class AnswerSource { self, target };
+// docs/design.md §Fast path: `automatic` is "auto" (a keyword in C++).
+enum class FastPath { off, filter, automatic };
 enum class LogLevel { error, warn, info, debug };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";
@@ -53,6 +55,7 @@ struct Config {
     ResponderMode responder = ResponderMode::verify;
     bool router = false;
     AnswerSource answer_source = AnswerSource::self;
+    FastPath fast_path = FastPath::automatic;
     bool announce = true;
     bool manage_sysctls = true;
     std::string control_socket = kDefaultControlSocket;
@@ -129,6 +132,7 @@ Config reload_config(const CommandLine& startup);
 
 std::string_view to_string(ResponderMode mode);
 std::string_view to_string(AnswerSource source);
+std::string_view to_string(FastPath mode);
 std::string_view to_string(LogLevel level);
 
 }  // namespace ndproxy

@@ -250,6 +250,11 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"answer-source", 0, value, anywhere, general, optional, "SRC",
      "{choices}: IPv6 source of the responder's answers (default {default})",
      choice<&Config::answer_source, AnswerSource::self, AnswerSource::target>()},
+    {"fast-path", 0, value, anywhere, general, optional, "MODE",
+     "{choices}: drop in the kernel, before they reach the daemon, the solicitations it would "
+     "only drop; filter needs CAP_BPF at startup, auto falls back without it (default "
+     "{default}; read at startup only)",
+     choice<&Config::fast_path, FastPath::off, FastPath::filter, FastPath::automatic>()},
     {"no-announce", 0, flag, anywhere, general, optional, "",
      "do not send unsolicited advertisements for new entries", boolean<&Config::announce, false>()},
     {"no-sysctl", 0, flag, anywhere, general, optional, "", "do not change sysctls, only warn",

@@ -76,6 +76,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return mirror.claims_held_off;
         case Id::ns_received:
             return answers.ns_received;
+        case Id::ns_filtered:
+            return answers.ns_filtered;
         case Id::ns_answered:
             return answers.ns_answered;
         case Id::ns_dropped:

@@ -166,6 +166,7 @@ Actions MirrorPolicy::on_verified(int ifindex, const Ipv6Address& address,
 
 Actions MirrorPolicy::on_own_address(const AddressUpdate& update) {
     Actions out;
+    fast_path_.note(update.address);
     if (update.deleted) {
         own_addresses_.erase(update.address);
         return out;
@@ -221,12 +222,13 @@ Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
 
 void MirrorPolicy::on_install_failed(const Ipv6Address& address) {
     if (auto found = entries_.find(address); found != entries_.end()) {
-        found->second.in_kernel = false;
+        set_in_kernel(found->second, false);
     }
 }
 
 void MirrorPolicy::on_foreign_proxy(const Ipv6Address& address) {
     foreign_proxies_.insert(address);
+    fast_path_.note(address);
     on_install_failed(address);
 }
 
@@ -283,7 +285,7 @@ void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
     if (foreign_proxies_.contains(entry.address)) {
         // The administrator's entry already answers; writing ours would take it over, since
         // the kernel replaces a proxy entry's protocol in place.
-        entry.in_kernel = false;
+        set_in_kernel(entry, false);
         return;
     }
     const bool fresh = entry.path == Path::pending;
@@ -292,7 +294,7 @@ void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
     }
     if (entry.path == Path::kernel) {
         out.push_back(action::Install{entry.address});
-        entry.in_kernel = true;
+        set_in_kernel(entry, true);
         ++counters_.entries_added;
     }
     // Whoever answers later, kernel or responder, the announcement is ours to make.

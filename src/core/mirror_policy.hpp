@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/fast_path.hpp"
 #include "core/ipv6.hpp"
 #include "core/kernel_events.hpp"
 #include "core/mac_quota.hpp"
@@ -294,6 +295,14 @@ public:
     // Entries made answerable, moved, withdrawn or refused since the last take, while on.
     void record_changes(bool on) { recording_ = on; }
     std::vector<TableChange> take_changes() { return std::exchange(changes_, {}); }
+    // Addresses whose fast-path target (core/fast_path.hpp) may have changed since the last take.
+    FastPathChanges take_fast_path_changes() { return fast_path_.take(); }
+    [[nodiscard]] const std::unordered_set<Ipv6Address>& own_addresses() const {
+        return own_addresses_;
+    }
+    [[nodiscard]] const std::unordered_set<Ipv6Address>& foreign_proxies() const {
+        return foreign_proxies_;
+    }
 
 private:
     // False, counted and reported once, when `address` may not be proxied behind `ifindex`.
@@ -348,6 +357,8 @@ private:
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     void reschedule(MirrorEntry& entry);
     void set_path(MirrorEntry& entry, Path path);
+    // Every change of in_kernel goes through here, for the fast path's journal.
+    void set_in_kernel(MirrorEntry& entry, bool in_kernel);
     // Removes an entry from the table (no kernel write); the iterator after it.
     std::unordered_map<Ipv6Address, MirrorEntry>::iterator forget(
         std::unordered_map<Ipv6Address, MirrorEntry>::iterator entry);
@@ -371,6 +382,7 @@ private:
     bool refused_since_reconcile_ = false;
     bool recording_ = false;
     std::vector<TableChange> changes_;
+    FastPathJournal fast_path_;
 };
 
 }  // namespace ndproxy

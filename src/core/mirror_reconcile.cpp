@@ -14,6 +14,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     Actions out;
     refused_since_reconcile_ = false;
     own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
+    fast_path_.note_everything();
     // Entries the configuration no longer covers are forgotten here; if the kernel still holds
     // them, adopt_or_withdraw() below withdraws them.
     std::unordered_set<Ipv6Address> misplaced;
@@ -40,7 +41,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     std::unordered_set<Ipv6Address> present(snapshot.proxies.owned.begin(),
                                             snapshot.proxies.owned.end());
     for (auto& [address, entry] : entries_) {
-        entry.in_kernel = present.contains(address);
+        set_in_kernel(entry, present.contains(address));
         if (entry.in_kernel) {
             set_path(entry, Path::kernel);  // whatever the ceiling; rebalance() sees to it
         }
@@ -72,7 +73,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
         if (entry == nullptr) {
             continue;  // full; adopt_or_withdraw() removes it if an earlier run installed it
         }
-        entry->in_kernel = present.contains(neighbour.address);
+        set_in_kernel(*entry, present.contains(neighbour.address));
         if (entry->in_kernel) {
             set_path(*entry, Path::kernel);
         }
@@ -103,12 +104,21 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
 
 Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
     Actions out;
-    foreign_proxies_ = {table.foreign.begin(), table.foreign.end()};
+    std::unordered_set<Ipv6Address> foreign(table.foreign.begin(), table.foreign.end());
+    for (const auto& [changed, other] :
+         {std::pair{&foreign, &foreign_proxies_}, std::pair{&foreign_proxies_, &foreign}}) {
+        for (const Ipv6Address& address : *changed) {
+            if (!other->contains(address)) {
+                fast_path_.note(address);
+            }
+        }
+    }
+    foreign_proxies_ = std::move(foreign);
     std::unordered_set<Ipv6Address> present(table.owned.begin(), table.owned.end());
     adopt_or_withdraw(table.owned, now, out);
     for (auto& [address, entry] : entries_) {
         if (present.contains(address)) {
-            entry.in_kernel = true;
+            set_in_kernel(entry, true);
             set_path(entry, Path::kernel);
             continue;
         }
@@ -120,7 +130,7 @@ Actions MirrorPolicy::sync_proxy_table(const ProxyTable& table, TimePoint now) {
         if (entry.in_kernel) {
             ++counters_.proxy_repairs;
         }
-        entry.in_kernel = false;
+        set_in_kernel(entry, false);
         install(entry, now, out);
     }
     rebalance(out);
@@ -179,7 +189,7 @@ void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies,
             ++counters_.entries_withdrawn;
             continue;
         }
-        entry->in_kernel = true;
+        set_in_kernel(*entry, true);
         set_path(*entry, Path::kernel);
         start_confirming_gone(*entry, now, out);
     }

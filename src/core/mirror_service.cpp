@@ -199,6 +199,10 @@ void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
 
 void MirrorService::execute(const Actions& actions) {
     note_table_full();
+    // The fast path forgets a kernel-held address before its entry is withdrawn, and learns
+    // one once it is written: no solicitation is dropped that nobody answers.
+    FastPathChanges filter_changes = policy_.take_fast_path_changes();
+    packets_.set_filter_targets(fast_path::no_longer_kernel(policy_, filter_changes), false);
     std::vector<KernelPort::ProxyWrite> writes;
     for (const Action& action : actions) {
         if (const auto* install = std::get_if<action::Install>(&action)) {
@@ -210,6 +214,11 @@ void MirrorService::execute(const Actions& actions) {
     // Kernel entries first: an announcement must not point the router at a host that does not
     // answer yet.
     write_proxies(writes);
+    fast_path::merge(filter_changes, policy_.take_fast_path_changes());
+    if (filter_changes.everything || !filter_changes.addresses.empty()) {
+        packets_.set_filter_targets(fast_path::targets_for(policy_, filter_changes),
+                                    filter_changes.everything);
+    }
     for (const Action& action : actions) {
         if (const auto* probe = std::get_if<action::Probe>(&action)) {
             send_probe(*probe);

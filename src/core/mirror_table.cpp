@@ -63,11 +63,19 @@ void MirrorPolicy::set_path(MirrorEntry& entry, Path path) {
 std::unordered_map<Ipv6Address, MirrorEntry>::iterator MirrorPolicy::forget(
     std::unordered_map<Ipv6Address, MirrorEntry>::iterator entry) {
     set_path(entry->second, Path::pending);
+    fast_path_.note(entry->first);
     wakeups_.erase({entry->second.scheduled, entry->first});
     if (entry->second.lladdr) {
         quota_.release(*entry->second.lladdr);
     }
     return entries_.erase(entry);
+}
+
+void MirrorPolicy::set_in_kernel(MirrorEntry& entry, bool in_kernel) {
+    if (entry.in_kernel != in_kernel) {
+        entry.in_kernel = in_kernel;
+        fast_path_.note(entry.address);
+    }
 }
 
 void MirrorPolicy::rebalance(Actions& out) {
@@ -81,7 +89,7 @@ void MirrorPolicy::rebalance(Actions& out) {
         }
         if (entry.in_kernel) {
             out.push_back(action::Withdraw{entry.address});
-            entry.in_kernel = false;
+            set_in_kernel(entry, false);
         }
         set_path(entry, Path::responder);
         ++counters_.kernel_demotions;
@@ -96,7 +104,7 @@ void MirrorPolicy::rebalance(Actions& out) {
         }
         set_path(found->second, Path::kernel);
         out.push_back(action::Install{address});
-        found->second.in_kernel = true;
+        set_in_kernel(found->second, true);
         ++counters_.kernel_promotions;
     }
     // Stale places pile up while the kernel's share stays full and responder entries come and

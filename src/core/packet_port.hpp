@@ -6,6 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "core/clock.hpp"
+#include "core/fast_path.hpp"
 #include "core/ipv6.hpp"
 #include "core/ndp_types.hpp"
 
@@ -62,6 +64,19 @@ public:
     // Sends an advertisement as a whole Ethernet frame on `ifindex`, addressed as `answer`
     // says, bypassing the IP stack's neighbour resolution. False on failure.
     virtual bool send_answer(int ifindex, const ndp::AnswerFrame& answer) = 0;
+
+    // The fast path, where the port has one (the defaults: none, every solicitation is read).
+    // The prefixes of the responder's scope (ResponderPolicy::in_scope).
+    virtual void set_filter_scope(const std::vector<Ipv6Prefix>& /*prefixes*/) {}
+    // Changes to what it knows of addresses; `replace` drops every address not listed.
+    virtual void set_filter_targets(const FilterTargets& /*targets*/, bool /*replace*/) {}
+    // What it dropped since the port was made (running totals).
+    [[nodiscard]] virtual FilterCounts filter_counts() const { return {}; }
+    // When it last dropped a solicitation for a kernel-held address of `prefix`.
+    [[nodiscard]] virtual std::optional<TimePoint> filter_last_seen(
+        const Ipv6Prefix& /*prefix*/) const {
+        return std::nullopt;
+    }
 };
 
 }  // namespace ndproxy

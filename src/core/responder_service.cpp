@@ -9,11 +9,26 @@ ResponderService::ResponderService(ResponderServiceSettings settings, MirrorServ
     : settings_(std::move(settings)),
       mirror_(mirror),
       packets_(packets),
-      policy_(settings_.policy, mirror.policy()) {}
+      policy_(settings_.policy, mirror.policy()) {
+    packets_.set_filter_scope(settings_.policy.prefixes);
+}
 
 void ResponderService::reconfigure(ResponderServiceSettings settings) {
     settings_ = std::move(settings);
     policy_.reconfigure(settings_.policy);
+    packets_.set_filter_scope(settings_.policy.prefixes);
+}
+
+ResponderStats ResponderService::stats() const {
+    // What the fast path dropped before the copy to userspace, counted as the responder would
+    // have counted it: its outcomes, and so ns_dropped, stay exact.
+    ResponderStats stats = stats_;
+    const FilterCounts filtered = packets_.filter_counts();
+    stats.ns_filtered = filtered.kernel_answers + filtered.out_of_scope;
+    stats.ns_received += stats.ns_filtered;
+    stats.outcomes[static_cast<std::size_t>(Outcome::kernel_answers)] += filtered.kernel_answers;
+    stats.outcomes[static_cast<std::size_t>(Outcome::out_of_scope)] += filtered.out_of_scope;
+    return stats;
 }
 
 void ResponderService::set_monitor(monitor::Sink* sink) {
@@ -83,7 +98,15 @@ void ResponderService::note_target(const Ipv6Address& target, TimePoint now) {
 
 std::optional<TimePoint> ResponderService::last_solicitation(const Ipv6Prefix& prefix) const {
     const auto found = last_solicited_.find(prefix);
-    return found != last_solicited_.end() ? std::optional(found->second) : std::nullopt;
+    std::optional<TimePoint> seen;
+    if (found != last_solicited_.end()) {
+        seen = found->second;
+    }
+    // The fast path keeps the solicitations for kernel-held addresses from us.
+    if (const auto filtered = packets_.filter_last_seen(prefix); filtered && filtered > seen) {
+        seen = filtered;
+    }
+    return seen;
 }
 
 void ResponderService::on_advertisement(const ReceivedAdvertisement& received, TimePoint now) {

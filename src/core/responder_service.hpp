@@ -24,6 +24,7 @@ struct ResponderServiceSettings {
 
 struct ResponderStats {
     std::uint64_t ns_received = 0;
+    std::uint64_t ns_filtered = 0;  // of those, dropped by the fast path (in outcomes too)
     std::uint64_t ns_answered = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t socket_drops = 0;  // solicitations the kernel dropped before we read them
@@ -54,7 +55,8 @@ public:
 
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const { return policy_.next_wakeup(); }
     [[nodiscard]] const ResponderPolicy& policy() const { return policy_; }
-    [[nodiscard]] const ResponderStats& stats() const { return stats_; }
+    // Its own counts and the packet port's fast path's (core/fast_path.hpp).
+    [[nodiscard]] ResponderStats stats() const;
     [[nodiscard]] bool enabled() const { return settings_.policy.mode != ResponderMode::off; }
     // Whether the frame socket reads the uplink's solicitations (the owner says: it opens it).
     void set_listening(bool listening) { listening_ = listening; }

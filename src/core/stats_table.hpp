@@ -37,6 +37,7 @@ enum class Id : std::uint8_t {
     defences_held_off,
     claims_held_off,
     ns_received,
+    ns_filtered,
     ns_answered,
     ns_dropped,
     ns_socket_drops,
@@ -102,6 +103,9 @@ inline constexpr auto kTable = std::to_array<Metric>({
      "Claims by another host that probed no sooner: the VM had answered less than 1 s before."},
     {Id::ns_received, "ns_received", Kind::counter,
      "Neighbor Solicitations received by the responder."},
+    {Id::ns_filtered, "ns_filtered", Kind::counter,
+     "Of those, the ones the fast path dropped in the kernel before the daemon read them "
+     "(--fast-path); each is also counted in ns_dropped."},
     {Id::ns_answered, "ns_answered", Kind::counter,
      "Neighbor Solicitations the responder answered."},
     {Id::ns_dropped, "ns_dropped", Kind::drops, "Neighbor Solicitations dropped, by reason."},

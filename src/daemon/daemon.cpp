@@ -44,13 +44,15 @@ void warn_about_idle_uplinks(const Config& config) {
 
 }  // namespace
 
-Daemon::Daemon(CommandLine startup)
+Daemon::Daemon(CommandLine startup, std::vector<std::unique_ptr<SolicitationFilter>> filters)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
       started_(Clock::now()) {
-    for (const std::string& external : config_.externals) {
-        uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, external, events()));
+    filters.resize(config_.externals.size());
+    for (std::size_t i = 0; i < config_.externals.size(); ++i) {
+        uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, config_.externals[i], events(),
+                                                    std::move(filters[i])));
     }
     loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
     loop_.add(wakeup_.fd(), EPOLLIN, [this](std::uint32_t) {
@@ -222,7 +224,10 @@ void Daemon::replace_uplinks(TimePoint now) {
             uplinks_.erase(found);
             continue;
         }
-        log::info("SIGHUP: serving the new uplink {}", external);
+        // Its fast path would need CAP_BPF, long dropped.
+        log::info(
+            "SIGHUP: serving the new uplink {}{}", external,
+            config_.fast_path != FastPath::off ? " (without the fast path until restart)" : "");
         kept.push_back(std::make_shared<Uplink>(loop_, config_, external, events()));
         kept.back()->service().full_resync(now);
     }

@@ -18,7 +18,9 @@ namespace ndproxy {
 // control socket's subscribers once it is open.
 class Daemon final : private monitor::Sink {
 public:
-    explicit Daemon(CommandLine startup);
+    // `filters`: the fast path's, one per uplink in --external's order (load_fast_paths).
+    explicit Daemon(CommandLine startup,
+                    std::vector<std::unique_ptr<SolicitationFilter>> filters = {});
     // Runs until SIGTERM or SIGINT. Returns the exit status.
     int run();
 

@@ -3,7 +3,12 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+
 #include "core/daemon_settings.hpp"
+#include "core/log.hpp"
 #include "linux/sysctl.hpp"
 
 namespace ndproxy {
@@ -24,7 +29,37 @@ ResponderServiceSettings responder_settings_with_key(const Config& config,
     return settings;
 }
 
+// Room beside the kernel's share for the host's own addresses and the administrator's proxy
+// entries; past it these are read by the responder as before (SolicitationFilter::write).
+constexpr std::size_t kFilterSlack = 4096;
+
 }  // namespace
+
+std::vector<std::unique_ptr<SolicitationFilter>> load_fast_paths(const Config& config) {
+    std::vector<std::unique_ptr<SolicitationFilter>> filters;
+    // Nothing to filter where the responder reads nothing.
+    if (config.fast_path == FastPath::off || config.responder == ResponderMode::off ||
+        config.dry_run) {
+        return filters;
+    }
+    const std::size_t room = std::min(config.kernel_entries, kMaxEntriesCeiling) + kFilterSlack;
+    try {
+        for (std::size_t i = 0; i < config.externals.size(); ++i) {
+            filters.push_back(std::make_unique<SolicitationFilter>(room));
+        }
+    } catch (const std::system_error& error) {
+        if (config.fast_path == FastPath::filter) {
+            throw std::runtime_error(
+                fmt::format("--fast-path filter: {} (it needs CAP_BPF at startup)", error.what()));
+        }
+        log::info("fast path off: {} (--fast-path auto; it needs CAP_BPF at startup)",
+                  error.what());
+        filters.clear();
+        return filters;
+    }
+    log::info("fast path: solicitations the responder would only drop are dropped in the kernel");
+    return filters;
+}
 
 void Uplink::NamedEvents::publish(monitor::Event event) {
     if (config_.externals.size() > 1) {
@@ -34,12 +69,13 @@ void Uplink::NamedEvents::publish(monitor::Event event) {
 }
 
 Uplink::Uplink(EventLoop& loop, const Config& config, const std::string& name,
-               monitor::Sink& events)
+               monitor::Sink& events, std::unique_ptr<SolicitationFilter> filter)
     : loop_(loop),
       config_(config),
       name_(name),
       events_(events, config_, name_),
       kernel_(config.netlink_buffer),
+      packets_(std::move(filter)),
       service_(service_settings(config, name), kernel_, packets_,
                [this](const TrackedLink& external) { on_external_link(external); }),
       responder_(responder_settings_with_key(config, name), service_, packets_) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/mirror_service.hpp"
@@ -13,6 +15,11 @@
 
 namespace ndproxy {
 
+// One fast-path filter per uplink (docs/design.md §Fast path), loaded while the process may
+// still (CAP_BPF), that is before drop_privileges(). None under --fast-path off, or under auto
+// where the kernel refuses (logged once); throws std::runtime_error where filter is refused.
+std::vector<std::unique_ptr<SolicitationFilter>> load_fast_paths(const Config& config);
+
 // One external interface and everything that serves it: exactly a one-uplink daemon's sockets
 // and services, for the prefixes `via` it (docs/design.md §Uplinks). Its fds join the daemon's
 // loop while it is active.
@@ -20,7 +27,9 @@ class Uplink {
 public:
     // `config` is the daemon's, read again whenever the external link changes; it must outlive
     // the uplink's activity (retire() ends it), as must `events`, where the services' events go.
-    Uplink(EventLoop& loop, const Config& config, const std::string& name, monitor::Sink& events);
+    // `filter`: its fast path, if one was loaded for it (load_fast_paths).
+    Uplink(EventLoop& loop, const Config& config, const std::string& name, monitor::Sink& events,
+           std::unique_ptr<SolicitationFilter> filter = nullptr);
     ~Uplink();
     Uplink(const Uplink&) = delete;
     Uplink& operator=(const Uplink&) = delete;

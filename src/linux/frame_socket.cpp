@@ -102,7 +102,7 @@ void FrameSocket::listen(int ifindex) {
     if (ifindex_ != 0) {
         all_multicast(socket_.get(), ifindex_, PACKET_DROP_MEMBERSHIP);
     }
-    attach(socket_.get(), solicitation_filter(ifindex));
+    attach_filter(ifindex);
     sockaddr_ll address{};
     address.sll_family = AF_PACKET;
     address.sll_protocol = ifindex != 0 ? htons(ETH_P_IPV6) : 0;
@@ -116,6 +116,24 @@ void FrameSocket::listen(int ifindex) {
     ifindex_ = ifindex;
     // Frames queued under the old binding belong to a link we no longer serve.
     read([](std::span<const std::uint8_t>, ndp::Delivery) {});
+}
+
+void FrameSocket::use_program(int program_fd) {
+    program_fd_ = program_fd;
+    attach_filter(ifindex_);
+}
+
+void FrameSocket::attach_filter(int ifindex) {
+    if (program_fd_ >= 0) {
+        // Replaces the classic filter atomically: no frame passes unfiltered in between.
+        if (setsockopt(socket_.get(), SOL_SOCKET, SO_ATTACH_BPF, &program_fd_,
+                       sizeof(program_fd_)) == 0) {
+            return;
+        }
+        log::warn("fast path off: attaching the socket filter: {}", std::strerror(errno));
+        program_fd_ = -1;
+    }
+    attach(socket_.get(), solicitation_filter(ifindex));
 }
 
 bool FrameSocket::read(

@@ -20,6 +20,9 @@ public:
 
     [[nodiscard]] int fd() const { return socket_.get(); }
     void listen(int ifindex);
+    // An eBPF socket filter to use in place of the classic one (the fast path); -1: the
+    // classic one. The caller keeps it loaded and sets its link.
+    void use_program(int program_fd);
     // Hands each queued frame, with how the link delivered it, to `sink` (bounded per call).
     // False if frames were left queued after the bounded number of batches.
     bool read(const std::function<void(std::span<const std::uint8_t>, ndp::Delivery)>& sink);
@@ -32,8 +35,11 @@ private:
     static constexpr std::size_t kBatchesPerRead = 8;
     static constexpr std::size_t kFrameBytes = 1600;
 
+    void attach_filter(int ifindex);
+
     UniqueFd socket_;
     int ifindex_ = 0;
+    int program_fd_ = -1;
     std::vector<std::array<std::uint8_t, kFrameBytes>> buffers_;
 };
 

@@ -2,8 +2,53 @@
 
 #include "codec/frame_codec.hpp"
 #include "codec/ndp_codec.hpp"
+#include "core/log.hpp"
 
 namespace ndproxy {
+
+LinuxPacketPort::LinuxPacketPort(std::unique_ptr<SolicitationFilter> filter)
+    : filter_(std::move(filter)) {
+    if (filter_) {
+        frames_.use_program(filter_->program_fd());
+    }
+}
+
+void LinuxPacketPort::listen_for_solicitations(int ifindex) {
+    if (filter_) {
+        filter_->set_ifindex(ifindex);
+    }
+    frames_.listen(ifindex);
+}
+
+void LinuxPacketPort::set_filter_scope(const std::vector<Ipv6Prefix>& prefixes) {
+    if (filter_ && !filter_->set_scope(prefixes)) {
+        // It would drop, as out of scope, solicitations the responder answers: back to
+        // reading every one.
+        log::warn("fast path off: reading every solicitation");
+        frames_.use_program(-1);
+        retired_ = filter_->counts();
+        filter_.reset();
+    }
+}
+
+void LinuxPacketPort::set_filter_targets(const FilterTargets& targets, bool replace) {
+    if (filter_) {
+        filter_->set_targets(targets, replace);
+    }
+}
+
+FilterCounts LinuxPacketPort::filter_counts() const {
+    if (!filter_) {
+        return retired_;
+    }
+    const FilterCounts counts = filter_->counts();
+    return {retired_.kernel_answers + counts.kernel_answers,
+            retired_.out_of_scope + counts.out_of_scope};
+}
+
+std::optional<TimePoint> LinuxPacketPort::filter_last_seen(const Ipv6Prefix& prefix) const {
+    return filter_ ? filter_->last_seen(prefix) : std::nullopt;
+}
 
 bool LinuxPacketPort::send_solicitation(int ifindex, const Ipv6Address& destination,
                                         const Ipv6Address& target,

@@ -3,6 +3,9 @@
 #include "core/packet_port.hpp"
 #include "linux/frame_socket.hpp"
 #include "linux/icmpv6_socket.hpp"
+#include "linux/solicitation_filter.hpp"
+
+#include <memory>
 
 namespace ndproxy {
 
@@ -10,6 +13,9 @@ namespace ndproxy {
 // back, so that the core sees only ND messages.
 class LinuxPacketPort final : public PacketPort {
 public:
+    // With a fast path when `filter` is given (docs/design.md §Fast path).
+    explicit LinuxPacketPort(std::unique_ptr<SolicitationFilter> filter = nullptr);
+
     [[nodiscard]] int fd() const override { return icmp_.fd(); }
     bool send_solicitation(int ifindex, const Ipv6Address& destination, const Ipv6Address& target,
                            const std::optional<MacAddress>& source_lladdr) override;
@@ -27,14 +33,22 @@ public:
     }
 
     [[nodiscard]] int frame_fd() const override { return frames_.fd(); }
-    void listen_for_solicitations(int ifindex) override { frames_.listen(ifindex); }
+    void listen_for_solicitations(int ifindex) override;
     bool read_solicitations(const SolicitationSink& sink) override;
     std::uint64_t take_frame_drops() override { return frames_.take_drops(); }
     bool send_answer(int ifindex, const ndp::AnswerFrame& answer) override;
 
+    void set_filter_scope(const std::vector<Ipv6Prefix>& prefixes) override;
+    void set_filter_targets(const FilterTargets& targets, bool replace) override;
+    [[nodiscard]] FilterCounts filter_counts() const override;
+    [[nodiscard]] std::optional<TimePoint> filter_last_seen(
+        const Ipv6Prefix& prefix) const override;
+
 private:
     Icmpv6Socket icmp_;
     FrameSocket frames_;
+    std::unique_ptr<SolicitationFilter> filter_;
+    FilterCounts retired_;  // counted by a filter since given up
 };
 
 }  // namespace ndproxy

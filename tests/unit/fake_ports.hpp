@@ -6,6 +6,7 @@
 // into bytes and back with the codec, as LinuxPacketPort does, so that tests see the wire.
 
 #include <cerrno>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -132,10 +133,14 @@ public:
         const auto found = proxies.find({ifindex, address});
         return found == proxies.end() ? std::nullopt : std::optional(found->second);
     }
+    std::function<void(const ProxyWrite&)> on_proxy_write;  // sees each write before it is made
     std::vector<int> write_proxies(int ifindex, std::span<const ProxyWrite> writes) override {
         std::vector<int> results;
         for (const ProxyWrite& write : writes) {
             ++proxy_writes;
+            if (on_proxy_write) {
+                on_proxy_write(write);
+            }
             if (!links.contains(ifindex)) {
                 results.push_back(ENODEV);
             } else if (refuse_proxy_writes) {
@@ -185,6 +190,26 @@ public:
         return true;
     }
     int frame_fd() const override { return -1; }
+    // The fast path's filter, as set_filter_targets leaves it, and what it dropped.
+    std::map<Ipv6Address, FilterTarget> filter;
+    std::vector<Ipv6Prefix> filter_scope;
+    FilterCounts filtered;
+    void set_filter_scope(const std::vector<Ipv6Prefix>& prefixes) override {
+        filter_scope = prefixes;
+    }
+    FilterCounts filter_counts() const override { return filtered; }
+    void set_filter_targets(const FilterTargets& targets, bool replace) override {
+        if (replace) {
+            filter.clear();
+        }
+        for (const auto& [address, target] : targets) {
+            if (target == FilterTarget::none) {
+                filter.erase(address);
+            } else {
+                filter[address] = target;
+            }
+        }
+    }
     bool backlogged = false;  // read_solicitations reports frames left queued
     void listen_for_solicitations(int ifindex) override { listening_on = ifindex; }
     bool read_solicitations(const SolicitationSink& sink) override {

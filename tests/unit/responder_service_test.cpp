@@ -137,6 +137,24 @@ TEST_F(ResponderServiceTest, KernelEntryInPlaceMeansNoUserspaceAnswer) {
     EXPECT_EQ(responder.stats().outcomes[static_cast<std::size_t>(Outcome::kernel_answers)], 1u);
 }
 
+// What the fast path dropped before the copy is counted as if the responder had read it.
+TEST_F(ResponderServiceTest, FastPathDropsAreCountedAsTheirOutcomes) {
+    kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});
+    mirror.on_kernel_readable(t0);
+    ResponderService responder(responder_settings(ResponderMode::always), mirror, packets);
+    EXPECT_EQ(packets.filter_scope, responder.policy().settings().prefixes);
+    responder.handle_solicitation(
+        ndp::parse_solicitation_frame(solicitation_from_router(addr("2001:db8:1::10")),
+                                      ndp::Delivery::multicast),
+        t0);
+    packets.filtered = {5, 2};
+    const ResponderStats stats = responder.stats();
+    EXPECT_EQ(stats.ns_received, 8u);
+    EXPECT_EQ(stats.ns_filtered, 7u);
+    EXPECT_EQ(stats.outcomes[static_cast<std::size_t>(Outcome::kernel_answers)], 6u);
+    EXPECT_EQ(stats.outcomes[static_cast<std::size_t>(Outcome::out_of_scope)], 2u);
+}
+
 TEST_F(ResponderServiceTest, DadProbeForAVmAddressIsAnsweredToAllNodes) {
     kernel.refuse_proxy_writes = true;  // the kernel cannot answer: the responder must
     kernel.add_neighbour({kBr0, addr("2001:db8:1::10"), std::nullopt, nud::stale, false});

@@ -1,0 +1,82 @@
+#pragma once
+
+// The fast path's side in the core (docs/design.md §Fast path): which addresses the packet
+// port's filter must know, so that it drops before the copy to userspace exactly the
+// solicitations the responder would drop as kernel_answers or out_of_scope. The filter itself
+// is the port's business (linux/solicitation_filter.hpp); the core knows no BPF.
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/ipv6.hpp"
+
+namespace ndproxy {
+
+class MirrorPolicy;
+
+enum class FilterTarget : std::uint8_t {
+    none,    // decided by the scope alone
+    own,     // one of the host's addresses: always handed over (counted as own_address)
+    kernel,  // a kernel proxy entry answers it: dropped, counted as kernel_answers
+};
+using FilterTargets = std::vector<std::pair<Ipv6Address, FilterTarget>>;
+
+// The solicitations the filter dropped, by the outcome the responder would have given them.
+struct FilterCounts {
+    std::uint64_t kernel_answers = 0;
+    std::uint64_t out_of_scope = 0;
+};
+
+struct FastPathChanges {
+    bool everything = false;  // a resync: every address must be looked at again
+    std::vector<Ipv6Address> addresses;
+};
+
+// The addresses whose FilterTarget may have changed since the last take. Bounded: past
+// kMaxNoted it asks for everything, which a resync does anyway.
+class FastPathJournal {
+public:
+    static constexpr std::size_t kMaxNoted = 4096;
+
+    void note(const Ipv6Address& address) {
+        if (everything_) {
+            return;
+        }
+        if (addresses_.size() >= kMaxNoted) {
+            note_everything();
+            return;
+        }
+        addresses_.push_back(address);
+    }
+    void note_everything() {
+        everything_ = true;
+        addresses_.clear();
+    }
+    FastPathChanges take() {
+        FastPathChanges changes{std::exchange(everything_, false), std::exchange(addresses_, {})};
+        return changes;
+    }
+
+private:
+    bool everything_ = true;  // the filter starts knowing nothing
+    std::vector<Ipv6Address> addresses_;
+};
+
+namespace fast_path {
+
+// In ResponderPolicy::on_solicitation's order: the host's own addresses come first, since the
+// responder counts them as own_address whatever the scope or the kernel's entries say.
+FilterTarget target_of(const MirrorPolicy& policy, const Ipv6Address& address);
+// The changes to hand to PacketPort::set_filter_targets; for `everything`, every address
+// that is not FilterTarget::none (to replace what the filter holds).
+FilterTargets targets_for(const MirrorPolicy& policy, const FastPathChanges& changes);
+// Of `changes`, the addresses the filter must stop dropping (none on `everything`): handed over
+// before the kernel entries are withdrawn.
+FilterTargets no_longer_kernel(const MirrorPolicy& policy, const FastPathChanges& changes);
+// `later` added to `into`.
+void merge(FastPathChanges& into, FastPathChanges later);
+
+}  // namespace fast_path
+}  // namespace ndproxy

@@ -1,0 +1,187 @@
+#include "linux/solicitation_filter.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include "core/log.hpp"
+#include "solicitation_filter.h"
+#include "solicitation_filter.skel.h"
+
+namespace ndproxy {
+namespace {
+
+// libbpf's own messages (the verifier's log among them) go to the debug log, not stderr.
+int log_libbpf(libbpf_print_level level, const char* format, va_list arguments) {
+    if (level == LIBBPF_DEBUG) {
+        return 0;
+    }
+    std::array<char, 512> line{};
+    const int length = std::vsnprintf(line.data(), line.size(), format, arguments);
+    std::string_view text(line.data(), std::clamp(length, 0, int(line.size()) - 1));
+    while (!text.empty() && text.back() == '\n') {
+        text.remove_suffix(1);
+    }
+    log::debug("libbpf: {}", text);
+    return length;
+}
+
+nd_prefix_key key_of(const Ipv6Prefix& prefix) {
+    nd_prefix_key key{};
+    key.prefixlen = prefix.length;
+    std::copy(prefix.network.bytes.begin(), prefix.network.bytes.end(), key.address);
+    return key;
+}
+
+nd_target_key key_of(const Ipv6Address& address) {
+    nd_target_key key{};
+    std::copy(address.bytes.begin(), address.bytes.end(), key.address);
+    return key;
+}
+
+}  // namespace
+
+SolicitationFilter::SolicitationFilter(std::size_t max_targets) : max_targets_(max_targets) {
+    libbpf_set_print(log_libbpf);
+    skeleton_ = solicitation_filter__open();
+    if (skeleton_ == nullptr) {
+        throw std::system_error(errno, std::generic_category(), "opening the BPF object");
+    }
+    bpf_map__set_max_entries(skeleton_->maps.targets,
+                             static_cast<std::uint32_t>(std::max<std::size_t>(max_targets, 1)));
+    if (const int error = solicitation_filter__load(skeleton_); error != 0) {
+        solicitation_filter__destroy(skeleton_);
+        throw std::system_error(-error, std::generic_category(), "loading the BPF socket filter");
+    }
+}
+
+SolicitationFilter::~SolicitationFilter() {
+    solicitation_filter__destroy(skeleton_);
+}
+
+int SolicitationFilter::program_fd() const {
+    return bpf_program__fd(skeleton_->progs.solicitation_filter);
+}
+
+void SolicitationFilter::set_ifindex(int ifindex) {
+    skeleton_->bss->listen_ifindex = static_cast<std::uint32_t>(ifindex);
+}
+
+bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
+    const int fd = bpf_map__fd(skeleton_->maps.prefixes);
+    // New prefixes first: until the old go, the filter passes more, never less.
+    for (const Ipv6Prefix& prefix : prefixes) {
+        const nd_prefix_key key = key_of(prefix);
+        const nd_prefix_value value{};
+        if (bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST) < 0 && errno != EEXIST) {
+            log::error("fast path: cannot add prefix {}: {}", prefix.to_string(),
+                       std::strerror(errno));
+            return false;
+        }
+    }
+    for (const Ipv6Prefix& old : scope_) {
+        if (std::find(prefixes.begin(), prefixes.end(), old) == prefixes.end()) {
+            const nd_prefix_key key = key_of(old);
+            bpf_map_delete_elem(fd, &key);
+        }
+    }
+    scope_ = prefixes;
+    return true;
+}
+
+void SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) {
+    const int fd = bpf_map__fd(skeleton_->maps.targets);
+    const nd_target_key key = key_of(address);
+    if (target == FilterTarget::none) {
+        bpf_map_delete_elem(fd, &key);
+        held_.erase(address);
+        return;
+    }
+    const std::uint8_t kind = target == FilterTarget::own ? ND_TARGET_OWN : ND_TARGET_KERNEL;
+    if (bpf_map_update_elem(fd, &key, &kind, BPF_ANY) < 0) {
+        // Missing, a kernel-held address is read and dropped by the responder as before; an
+        // own address may be counted out_of_scope rather than own_address. Never unanswered.
+        if (!full_logged_) {
+            log::warn("fast path: cannot add {} to the filter ({} held): {}", address, held_.size(),
+                      std::strerror(errno));
+            full_logged_ = true;
+        }
+        held_.erase(address);
+        return;
+    }
+    held_[address] = target;
+}
+
+void SolicitationFilter::set_targets(const FilterTargets& targets, bool replace) {
+    if (replace) {
+        std::unordered_map<Ipv6Address, FilterTarget> wanted(targets.begin(), targets.end());
+        std::vector<Ipv6Address> stale;
+        for (const auto& [address, target] : held_) {
+            if (!wanted.contains(address)) {
+                stale.push_back(address);
+            }
+        }
+        for (const Ipv6Address& address : stale) {
+            write(address, FilterTarget::none);
+        }
+    }
+    for (const auto& [address, target] : targets) {
+        const auto held = held_.find(address);
+        if (held == held_.end() ? target != FilterTarget::none : held->second != target) {
+            write(address, target);
+        }
+    }
+}
+
+FilterCounts SolicitationFilter::counts() const {
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) {
+        return {};
+    }
+    std::vector<std::uint64_t> values(static_cast<std::size_t>(cpus));
+    const auto total = [&](std::uint32_t counter) {
+        std::uint64_t sum = 0;
+        if (bpf_map__lookup_elem(skeleton_->maps.counters, &counter, sizeof(counter), values.data(),
+                                 values.size() * sizeof(std::uint64_t), 0) == 0) {
+            for (const std::uint64_t value : values) {
+                sum += value;
+            }
+        }
+        return sum;
+    };
+    return {total(ND_COUNT_KERNEL_ANSWERS), total(ND_COUNT_OUT_OF_SCOPE)};
+}
+
+std::optional<TimePoint> SolicitationFilter::last_seen(const Ipv6Prefix& prefix) const {
+    const nd_prefix_key key = key_of(prefix);
+    nd_prefix_value value{};
+    // An exact match: a lookup in an LPM trie finds the longest prefix containing the key's.
+    if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.prefixes), &key, &value) < 0 ||
+        value.last_seen_ns == 0 ||
+        std::find(scope_.begin(), scope_.end(), prefix) == scope_.end()) {
+        return std::nullopt;
+    }
+    // bpf_ktime_get_ns() and steady_clock both read CLOCK_MONOTONIC.
+    return TimePoint(
+        std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(value.last_seen_ns)));
+}
+
+long SolicitationFilter::verdict(std::span<const std::uint8_t> frame) const {
+    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame.data(),
+                .data_size_in = static_cast<std::uint32_t>(frame.size()));
+    if (bpf_prog_test_run_opts(program_fd(), &run) < 0) {
+        return -1;
+    }
+    return static_cast<long>(run.retval);
+}
+
+}  // namespace ndproxy

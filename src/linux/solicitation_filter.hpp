@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/fast_path.hpp"
+#include "core/ipv6.hpp"
+
+struct solicitation_filter;  // the bpftool skeleton of bpf/solicitation_filter.bpf.c
+
+namespace ndproxy {
+
+// The fast path's eBPF socket filter (docs/design.md §Fast path) and its maps: what the host
+// answers itself, what a kernel proxy entry answers, and the responder's prefixes. Loading it
+// takes CAP_BPF; once loaded, the maps are written through their fds, which needs none.
+class SolicitationFilter {
+public:
+    // Loads the program and creates the maps, room for `max_targets` addresses. Throws
+    // std::system_error saying why not (no CAP_BPF, a kernel without BPF, ...).
+    explicit SolicitationFilter(std::size_t max_targets);
+    ~SolicitationFilter();
+    SolicitationFilter(const SolicitationFilter&) = delete;
+    SolicitationFilter& operator=(const SolicitationFilter&) = delete;
+
+    // For SO_ATTACH_BPF.
+    [[nodiscard]] int program_fd() const;
+    // The link whose solicitations pass (0: none), as the classic filter's ifindex test.
+    void set_ifindex(int ifindex);
+    // False if a prefix could not be added: the filter would drop what the responder answers.
+    [[nodiscard]] bool set_scope(const std::vector<Ipv6Prefix>& prefixes);
+    void set_targets(const FilterTargets& targets, bool replace);
+    [[nodiscard]] FilterCounts counts() const;
+    [[nodiscard]] std::optional<TimePoint> last_seen(const Ipv6Prefix& prefix) const;
+    // What the program returns for `frame` arriving on the loopback interface (ifindex 1;
+    // BPF_PROG_TEST_RUN), for the tests: 0 dropped, else passed; -1 if it could not run.
+    [[nodiscard]] long verdict(std::span<const std::uint8_t> frame) const;
+
+private:
+    void write(const Ipv6Address& address, FilterTarget target);
+
+    ::solicitation_filter* skeleton_ = nullptr;
+    std::size_t max_targets_;
+    std::unordered_map<Ipv6Address, FilterTarget> held_;  // what the targets map holds
+    std::vector<Ipv6Prefix> scope_;
+    bool full_logged_ = false;
+};
+
+}  // namespace ndproxy
