@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_ether.h>
 
 #include <algorithm>
 #include <array>
@@ -176,8 +177,15 @@ std::optional<TimePoint> SolicitationFilter::last_seen(const Ipv6Prefix& prefix)
 }
 
 long SolicitationFilter::verdict(std::span<const std::uint8_t> frame) const {
-    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame.data(),
-                .data_size_in = static_cast<std::uint32_t>(frame.size()));
+    if (frame.size() < ETH_HLEN) {
+        return -1;
+    }
+    // A packet socket's filter sees the frame from its Ethernet header, but the test run pulls
+    // one Ethernet header before the program runs: it gets the frame's twice.
+    std::vector<std::uint8_t> data(frame.begin(), frame.begin() + ETH_HLEN);
+    data.insert(data.end(), frame.begin(), frame.end());
+    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = data.data(),
+                .data_size_in = static_cast<std::uint32_t>(data.size()));
     if (bpf_prog_test_run_opts(program_fd(), &run) < 0) {
         return -1;
     }
