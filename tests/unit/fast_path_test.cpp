@@ -13,15 +13,13 @@ namespace ndproxy {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FakeKernel;
-using testing::FakePackets;
-
-constexpr int kExt = 2;
-constexpr int kBr0 = 3;
 
 Ipv6Address addr(const char* text) {
     return *Ipv6Address::parse(text);
 }
+
+constexpr int kExt = 2;  // the uplink
+constexpr int kBr0 = 3;
 
 NeighbourUpdate neighbour(const char* address, std::uint16_t state = nud::reachable) {
     return NeighbourUpdate{kBr0, addr(address), MacAddress{{2, 0, 0, 0, 0, 0x10}}, state, false};
@@ -100,8 +98,8 @@ TEST(FastPath, WhatLeavesTheKernelIsHandedOverFirst) {
 // and forgets it before the entry is withdrawn, so that the filter never drops a solicitation
 // that nobody answers.
 TEST(FastPath, TheServiceKeepsTheFilterInStepWithTheKernel) {
-    FakeKernel kernel;
-    FakePackets packets;
+    testing::FakeKernel kernel;
+    testing::FakePackets packets;
     kernel.add_link(kExt, "ext");
     kernel.add_link(kBr0, "br0");
     kernel.queued.clear();
