@@ -44,11 +44,13 @@ void warn_about_idle_uplinks(const Config& config) {
 
 }  // namespace
 
-Daemon::Daemon(CommandLine startup, std::vector<std::unique_ptr<SolicitationFilter>> filters)
+Daemon::Daemon(CommandLine startup, FastPaths fast_paths)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
-      started_(Clock::now()) {
+      started_(Clock::now()),
+      fast_path_note_(std::move(fast_paths.note)) {
+    std::vector<std::unique_ptr<SolicitationFilter>>& filters = fast_paths.filters;
     filters.resize(config_.externals.size());
     for (std::size_t i = 0; i < config_.externals.size(); ++i) {
         uplinks_.push_back(std::make_shared<Uplink>(loop_, config_, config_.externals[i], events(),
@@ -99,6 +101,9 @@ int Daemon::run() {
     log::info("ndproxyd {} starting: external {}, internal {}{}", NDPROXY_VERSION,
               fmt::join(config_.externals, ", "), fmt::join(config_.internal, ", "),
               config_.dry_run ? " (dry run: nothing will be changed)" : "");
+    if (!fast_path_note_.empty()) {
+        log::info("{}", fast_path_note_);
+    }
     warn_about_prefixes_the_unit_blocks(config_);
     warn_about_idle_uplinks(config_);
     for (const auto& uplink : uplinks_) {

@@ -18,9 +18,8 @@ namespace ndproxy {
 // control socket's subscribers once it is open.
 class Daemon final : private monitor::Sink {
 public:
-    // `filters`: the fast path's, one per uplink in --external's order (load_fast_paths).
-    explicit Daemon(CommandLine startup,
-                    std::vector<std::unique_ptr<SolicitationFilter>> filters = {});
+    // `fast_paths`: one filter per uplink in --external's order, or none (load_fast_paths).
+    explicit Daemon(CommandLine startup, FastPaths fast_paths = {});
     // Runs until SIGTERM or SIGINT. Returns the exit status.
     int run();
 
@@ -51,6 +50,7 @@ private:
     Timer watchdog_;
     std::optional<ControlServer> control_;
     TimePoint started_;
+    std::string fast_path_note_;
     bool running_ = true;
 };
 

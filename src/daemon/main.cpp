@@ -30,10 +30,10 @@ int main(int argc, char* argv[]) {
         return 0;
     }
     log::set_level(command_line.config.log_level);
-    std::vector<std::unique_ptr<SolicitationFilter>> filters;
+    FastPaths fast_paths;
     try {
         // The fast path first: loading it takes CAP_BPF, which drop_privileges() gives up.
-        filters = load_fast_paths(command_line.config);
+        fast_paths = load_fast_paths(command_line.config);
         // Before anything touches the network, so that all of it runs as that user.
         drop_privileges(command_line.config);
     } catch (const ConfigError& error) {
@@ -44,7 +44,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     try {
-        Daemon daemon(std::move(command_line), std::move(filters));
+        Daemon daemon(std::move(command_line), std::move(fast_paths));
         return daemon.run();
     } catch (const std::exception& error) {
         log::error("{}", error.what());

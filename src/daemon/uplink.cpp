@@ -35,30 +35,31 @@ constexpr std::size_t kFilterSlack = 4096;
 
 }  // namespace
 
-std::vector<std::unique_ptr<SolicitationFilter>> load_fast_paths(const Config& config) {
-    std::vector<std::unique_ptr<SolicitationFilter>> filters;
+FastPaths load_fast_paths(const Config& config) {
+    FastPaths loaded;
     // Nothing to filter where the responder reads nothing.
     if (config.fast_path == FastPath::off || config.responder == ResponderMode::off ||
         config.dry_run) {
-        return filters;
+        return loaded;
     }
     const std::size_t room = std::min(config.kernel_entries, kMaxEntriesCeiling) + kFilterSlack;
     try {
         for (std::size_t i = 0; i < config.externals.size(); ++i) {
-            filters.push_back(std::make_unique<SolicitationFilter>(room));
+            loaded.filters.push_back(std::make_unique<SolicitationFilter>(room));
         }
     } catch (const std::system_error& error) {
         if (config.fast_path == FastPath::filter) {
             throw std::runtime_error(
                 fmt::format("--fast-path filter: {} (it needs CAP_BPF at startup)", error.what()));
         }
-        log::info("fast path off: {} (--fast-path auto; it needs CAP_BPF at startup)",
-                  error.what());
-        filters.clear();
-        return filters;
+        loaded.filters.clear();
+        loaded.note = fmt::format(
+            "fast path off: {} (--fast-path auto; it needs CAP_BPF at startup)", error.what());
+        return loaded;
     }
-    log::info("fast path: solicitations the responder would only drop are dropped in the kernel");
-    return filters;
+    loaded.note =
+        "fast path: solicitations the responder would only drop are dropped in the kernel";
+    return loaded;
 }
 
 void Uplink::NamedEvents::publish(monitor::Event event) {

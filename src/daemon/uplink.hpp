@@ -16,9 +16,14 @@
 namespace ndproxy {
 
 // One fast-path filter per uplink (docs/design.md §Fast path), loaded while the process may
-// still (CAP_BPF), that is before drop_privileges(). None under --fast-path off, or under auto
-// where the kernel refuses (logged once); throws std::runtime_error where filter is refused.
-std::vector<std::unique_ptr<SolicitationFilter>> load_fast_paths(const Config& config);
+// still (CAP_BPF), that is before drop_privileges(); `note` is the line to log once the daemon
+// runs (not before: a configuration error must stay the only line). None under --fast-path
+// off, or under auto where the kernel refuses; throws std::runtime_error where filter is.
+struct FastPaths {
+    std::vector<std::unique_ptr<SolicitationFilter>> filters;
+    std::string note;
+};
+FastPaths load_fast_paths(const Config& config);
 
 // One external interface and everything that serves it: exactly a one-uplink daemon's sockets
 // and services, for the prefixes `via` it (docs/design.md §Uplinks). Its fds join the daemon's

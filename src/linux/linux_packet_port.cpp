@@ -21,20 +21,25 @@ void LinuxPacketPort::listen_for_solicitations(int ifindex) {
 }
 
 void LinuxPacketPort::set_filter_scope(const std::vector<Ipv6Prefix>& prefixes) {
+    // Without every prefix it would drop, as out of scope, what the responder answers.
     if (filter_ && !filter_->set_scope(prefixes)) {
-        // It would drop, as out of scope, solicitations the responder answers: back to
-        // reading every one.
-        log::warn("fast path off: reading every solicitation");
-        frames_.use_program(-1);
-        retired_ = filter_->counts();
-        filter_.reset();
+        give_up_filter();
     }
 }
 
 void LinuxPacketPort::set_filter_targets(const FilterTargets& targets, bool replace) {
-    if (filter_) {
-        filter_->set_targets(targets, replace);
+    if (filter_ && !filter_->set_targets(targets, replace)) {
+        give_up_filter();
     }
+}
+
+void LinuxPacketPort::give_up_filter() {
+    log::warn("fast path off: reading every solicitation");
+    frames_.use_program(-1);
+    const FilterCounts counts = filter_->counts();
+    retired_.kernel_answers += counts.kernel_answers;
+    retired_.out_of_scope += counts.out_of_scope;
+    filter_.reset();
 }
 
 FilterCounts LinuxPacketPort::filter_counts() const {

@@ -47,6 +47,9 @@ public:
 private:
     Icmpv6Socket icmp_;
     FrameSocket frames_;
+    // Back to the classic filter, for good: reading every solicitation is always right.
+    void give_up_filter();
+
     std::unique_ptr<SolicitationFilter> filter_;
     FilterCounts retired_;  // counted by a filter since given up
 };

@@ -99,13 +99,19 @@ bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
     return true;
 }
 
-void SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) {
+bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) {
     const int fd = bpf_map__fd(skeleton_->maps.targets);
     const nd_target_key key = key_of(address);
+    // Before Linux 6.5, with kernel.unprivileged_bpf_disabled set (Debian 12's default), even
+    // writes through the map's fd take CAP_BPF, which --user has dropped by now.
     if (target == FilterTarget::none) {
-        bpf_map_delete_elem(fd, &key);
+        if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT) {
+            log::error("fast path: cannot take {} out of the filter: {}", address,
+                       std::strerror(errno));
+            return false;
+        }
         held_.erase(address);
-        return;
+        return true;
     }
     const std::uint8_t kind = target == FilterTarget::own ? ND_TARGET_OWN : ND_TARGET_KERNEL;
     if (bpf_map_update_elem(fd, &key, &kind, BPF_ANY) < 0) {
@@ -117,12 +123,13 @@ void SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
             full_logged_ = true;
         }
         held_.erase(address);
-        return;
+        return true;
     }
     held_[address] = target;
+    return true;
 }
 
-void SolicitationFilter::set_targets(const FilterTargets& targets, bool replace) {
+bool SolicitationFilter::set_targets(const FilterTargets& targets, bool replace) {
     if (replace) {
         std::unordered_map<Ipv6Address, FilterTarget> wanted(targets.begin(), targets.end());
         std::vector<Ipv6Address> stale;
@@ -132,15 +139,20 @@ void SolicitationFilter::set_targets(const FilterTargets& targets, bool replace)
             }
         }
         for (const Ipv6Address& address : stale) {
-            write(address, FilterTarget::none);
+            if (!write(address, FilterTarget::none)) {
+                return false;
+            }
         }
     }
     for (const auto& [address, target] : targets) {
         const auto held = held_.find(address);
-        if (held == held_.end() ? target != FilterTarget::none : held->second != target) {
-            write(address, target);
+        const bool changed =
+            held == held_.end() ? target != FilterTarget::none : held->second != target;
+        if (changed && !write(address, target)) {
+            return false;
         }
     }
+    return true;
 }
 
 FilterCounts SolicitationFilter::counts() const {

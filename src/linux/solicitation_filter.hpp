@@ -33,7 +33,9 @@ public:
     void set_ifindex(int ifindex);
     // False if a prefix could not be added: the filter would drop what the responder answers.
     [[nodiscard]] bool set_scope(const std::vector<Ipv6Prefix>& prefixes);
-    void set_targets(const FilterTargets& targets, bool replace);
+    // False if an address could not be taken out: the filter would go on dropping what the
+    // kernel may no longer answer, and must be given up.
+    [[nodiscard]] bool set_targets(const FilterTargets& targets, bool replace);
     [[nodiscard]] FilterCounts counts() const;
     [[nodiscard]] std::optional<TimePoint> last_seen(const Ipv6Prefix& prefix) const;
     // What the program returns for `frame` arriving on the loopback interface (ifindex 1;
@@ -41,7 +43,7 @@ public:
     [[nodiscard]] long verdict(std::span<const std::uint8_t> frame) const;
 
 private:
-    void write(const Ipv6Address& address, FilterTarget target);
+    bool write(const Ipv6Address& address, FilterTarget target);
 
     ::solicitation_filter* skeleton_ = nullptr;
     std::size_t max_targets_;

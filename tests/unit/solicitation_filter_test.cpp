@@ -41,10 +41,10 @@ protected:
         }
         filter->set_ifindex(kLoopback);
         ASSERT_TRUE(filter->set_scope({*Ipv6Prefix::parse("2001:db8:1::/64")}));
-        filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::kernel},
-                             {addr("2001:db8:1::1"), FilterTarget::own},
-                             {addr("fe80::1"), FilterTarget::own}},
-                            false);
+        ASSERT_TRUE(filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::kernel},
+                                         {addr("2001:db8:1::1"), FilterTarget::own},
+                                         {addr("fe80::1"), FilterTarget::own}},
+                                        false));
     }
     // The verdict, checked against the codec: a drop only for a frame it accepts as a
     // solicitation that is not DAD.
@@ -74,9 +74,9 @@ TEST_F(SolicitationFilterTest, DropsOnlyWhatTheResponderWouldDropAndCountsIt) {
     EXPECT_EQ(counts.out_of_scope, 2u);
     EXPECT_TRUE(filter->last_seen(*Ipv6Prefix::parse("2001:db8:1::/64")).has_value());
 
-    filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::none}}, false);
+    EXPECT_TRUE(filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::none}}, false));
     EXPECT_FALSE(dropped(solicitation(addr("2001:db8:1::10"))));
-    filter->set_targets({{addr("2001:db8:1::20"), FilterTarget::kernel}}, true);
+    EXPECT_TRUE(filter->set_targets({{addr("2001:db8:1::20"), FilterTarget::kernel}}, true));
     EXPECT_TRUE(dropped(solicitation(addr("2001:db8:1::20"))));
     EXPECT_FALSE(dropped(solicitation(addr("2001:db8:1::1")))) << "replaced, yet still out";
 }
