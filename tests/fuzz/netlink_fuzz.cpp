@@ -58,7 +58,13 @@ bool same(const KernelEvent& a, const KernelEvent& b) {
     if (const auto* l = std::get_if<LinkUpdate>(&a)) {
         const auto& k = std::get<LinkUpdate>(b);
         return l->ifindex == k.ifindex && l->name == k.name && l->up == k.up &&
-               l->deleted == k.deleted && l->lladdr == k.lladdr;
+               l->deleted == k.deleted && l->lladdr == k.lladdr &&
+               l->without_discovery == k.without_discovery;
+    }
+    if (const auto* r = std::get_if<RouteUpdate>(&a)) {
+        const auto& t = std::get<RouteUpdate>(b);
+        return r->destination == t.destination && r->ifindex == t.ifindex && r->table == t.table &&
+               r->metric == t.metric && r->via_gateway == t.via_gateway && r->deleted == t.deleted;
     }
     const auto& x = std::get<AddressUpdate>(a);
     const auto& y = std::get<AddressUpdate>(b);
@@ -102,6 +108,14 @@ void check(std::span<const std::uint8_t> bytes) {
     if (!datagram.messages.empty() && !datagram.messages[0].done && !datagram.messages[0].error) {
         const auto& first = datagram.messages[0].event;
         if (first.has_value() != event.has_value() || (event && !same(*first, *event))) {
+            std::abort();
+        }
+    }
+    // A route is longer than /64 with its host bits clear (docs/design.md §Routed addresses).
+    if (const auto* route = event ? std::get_if<RouteUpdate>(&*event) : nullptr) {
+        const Ipv6Prefix& block = route->destination;
+        if (block.length <= 64 || block.length > 128 ||
+            Ipv6Prefix::covering(block.network, block.length) != block) {
             std::abort();
         }
     }
