@@ -141,13 +141,19 @@ void MirrorPolicy::reconcile_routes(const std::vector<RouteUpdate>& routes,
         }
     }
     // Leftovers the kernel has dropped meanwhile are forgotten; the rest still vouch for nothing.
-    std::erase_if(unrouted_, [&](const auto& item) {
-        const Ipv6Address& address = item.first;  // not a structured binding: clang 14
-        const int ifindex = item.second;
-        return std::none_of(neighbours.begin(), neighbours.end(), [&](const NeighbourUpdate& n) {
-            return n.address == address && n.ifindex == ifindex && !n.deleted;
-        });
-    });
+    // One pass over the neighbours, not one per leftover: both may number in the tens of
+    // thousands.
+    if (!unrouted_.empty()) {
+        std::map<Ipv6Address, int> still_held;
+        for (const NeighbourUpdate& neighbour : neighbours) {
+            const auto leftover = unrouted_.find(neighbour.address);
+            if (!neighbour.deleted && leftover != unrouted_.end() &&
+                leftover->second == neighbour.ifindex) {
+                still_held.insert(*leftover);
+            }
+        }
+        unrouted_ = std::move(still_held);
+    }
     std::vector<RouteKey> gone;
     std::set_difference(routes_.begin(), routes_.end(), fresh.begin(), fresh.end(),
                         std::back_inserter(gone));
