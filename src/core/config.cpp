@@ -278,6 +278,10 @@ std::string_view to_string(FastPath mode) {
             return "off";
         case FastPath::filter:
             return "filter";
+        case FastPath::xdp:
+            return "xdp";
+        case FastPath::xdp_native:
+            return "xdp-native";
         case FastPath::automatic:
             return "auto";
     }

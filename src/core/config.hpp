@@ -16,7 +16,7 @@ namespace ndproxy {
 enum class ResponderMode { off, known, verify, always };
 enum class AnswerSource { self, target };
 // docs/design.md §Fast path: `automatic` is "auto" (a keyword in C++).
-enum class FastPath { off, filter, automatic };
+enum class FastPath { off, filter, xdp, xdp_native, automatic };
 enum class LogLevel { error, warn, info, debug };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";

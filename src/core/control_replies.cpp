@@ -78,6 +78,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return answers.ns_received;
         case Id::ns_filtered:
             return answers.ns_filtered;
+        case Id::ns_xdp:
+            return answers.ns_xdp;
         case Id::ns_answered:
             return answers.ns_answered;
         case Id::ns_dropped:

@@ -8,7 +8,11 @@ FilterTarget target_of(const MirrorPolicy& policy, const Ipv6Address& address) {
     if (policy.is_own_address(address)) {
         return FilterTarget::own;
     }
-    return policy.kernel_answers(address) ? FilterTarget::kernel : FilterTarget::none;
+    if (policy.kernel_answers(address)) {
+        return FilterTarget::kernel;
+    }
+    // ResponderPolicy::on_solicitation: a known entry is answered at once.
+    return policy.entries().contains(address) ? FilterTarget::answer : FilterTarget::none;
 }
 
 FilterTargets targets_for(const MirrorPolicy& policy, const FastPathChanges& changes) {
@@ -29,9 +33,9 @@ FilterTargets targets_for(const MirrorPolicy& policy, const FastPathChanges& cha
         }
     }
     for (const auto& [address, entry] : policy.entries()) {
-        if (entry.in_kernel && !policy.is_own_address(address) &&
-            !policy.foreign_proxies().contains(address)) {
-            targets.emplace_back(address, FilterTarget::kernel);
+        if (!policy.is_own_address(address) && !policy.foreign_proxies().contains(address)) {
+            targets.emplace_back(address,
+                                 entry.in_kernel ? FilterTarget::kernel : FilterTarget::answer);
         }
     }
     return targets;
@@ -52,12 +56,23 @@ FilterTargets no_longer_kernel(const MirrorPolicy& policy, const FastPathChanges
 }
 
 void merge(FastPathChanges& into, FastPathChanges later) {
+    into.blocks = into.blocks || later.blocks;
     into.everything = into.everything || later.everything;
     if (into.everything) {
         into.addresses.clear();
         return;
     }
     into.addresses.insert(into.addresses.end(), later.addresses.begin(), later.addresses.end());
+}
+
+std::vector<Ipv6Prefix> routed_blocks(const MirrorPolicy& policy) {
+    std::vector<Ipv6Prefix> blocks;
+    for (const auto& [routed, routes] : policy.routed_blocks().blocks()) {
+        if (blocks.empty() || blocks.back() != routed.first) {
+            blocks.push_back(routed.first);  // ordered by block: a block on two links is adjacent
+        }
+    }
+    return blocks;
 }
 
 }  // namespace ndproxy::fast_path

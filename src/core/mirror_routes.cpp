@@ -81,6 +81,7 @@ Actions MirrorPolicy::on_route(const RouteUpdate& route, TimePoint now) {
 void MirrorPolicy::follow(const RouteKey& route, TimePoint now, Actions& out) {
     if (route.destination.length < 128) {
         blocks_.add(route.destination, route.ifindex);
+        fast_path_.note_blocks();
         return;
     }
     unrouted_.erase(route.destination.network);
@@ -98,6 +99,7 @@ void MirrorPolicy::follow(const RouteKey& route, TimePoint now, Actions& out) {
 void MirrorPolicy::unfollow(const RouteKey& route, Actions& out) {
     if (route.destination.length < 128) {
         blocks_.remove(route.destination, route.ifindex);
+        fast_path_.note_blocks();
         return;
     }
     // Another route to the same address (another table or metric) still holds it.
@@ -159,6 +161,7 @@ void MirrorPolicy::reconcile_routes(const std::vector<RouteUpdate>& routes,
                         std::back_inserter(gone));
     routes_ = fresh;
     blocks_.clear();
+    fast_path_.note_blocks();
     for (const RouteKey& route : gone) {
         unfollow(route, out);
     }

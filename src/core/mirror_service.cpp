@@ -197,6 +197,20 @@ void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
     full_resync(now);
 }
 
+void MirrorService::tell_fast_path_uplink() {
+    // An answer names the uplink's MAC and comes from its link-local address (RFC 4861
+    // §7.2.4); both arrive as kernel events, which end here.
+    const TrackedLink& external = links_.external();
+    std::optional<FastPathUplink> uplink;
+    if (external.present() && external.lladdr) {
+        uplink = FastPathUplink{*external.lladdr, external_link_local()};
+    }
+    if (uplink && uplink != fast_path_uplink_) {
+        packets_.set_fast_uplink(uplink->mac, uplink->link_local);
+    }
+    fast_path_uplink_ = uplink;
+}
+
 void MirrorService::execute(const Actions& actions) {
     note_table_full();
     // The fast path forgets a kernel-held address before its entry is withdrawn, and learns
@@ -219,6 +233,10 @@ void MirrorService::execute(const Actions& actions) {
         packets_.set_filter_targets(fast_path::targets_for(policy_, filter_changes),
                                     filter_changes.everything);
     }
+    if (filter_changes.blocks) {
+        packets_.set_fast_blocks(fast_path::routed_blocks(policy_));
+    }
+    tell_fast_path_uplink();
     for (const Action& action : actions) {
         if (const auto* probe = std::get_if<action::Probe>(&action)) {
             send_probe(*probe);

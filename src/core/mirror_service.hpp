@@ -100,6 +100,7 @@ private:
     // Tells the policy which links are internal now and which prefixes apply behind which.
     void bind_prefixes();
     void log_interface_refusal(const action::InterfaceRefused& refused);
+    void tell_fast_path_uplink();
     void send_announcement(const Ipv6Address& address);
     void send_queued_announcements();
     void note_table_full();
@@ -122,7 +123,13 @@ private:
     // before the loop serves a solicitation, a netlink event or the control socket again.
     static constexpr std::size_t kAnnouncementsPerTurn = 256;
     std::deque<Ipv6Address> announcement_queue_;
-    std::vector<Ipv6Address> wrong_router_flag_;  // owned, seen by read_proxy_table()
+    struct FastPathUplink {
+        MacAddress mac;
+        std::optional<Ipv6Address> link_local;
+        bool operator==(const FastPathUplink&) const = default;
+    };
+    std::optional<FastPathUplink> fast_path_uplink_;  // as last told to the packet port
+    std::vector<Ipv6Address> wrong_router_flag_;      // owned, seen by read_proxy_table()
     static constexpr std::size_t kLoggedMacs = 4096;
     std::set<std::pair<MacAddress, MacVerdict>> logged_macs_;          // refusals the log told of
     std::set<std::pair<Ipv6Address, int>> logged_interface_refusals_;  // likewise, kLoggedMacs

@@ -37,6 +37,7 @@ MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address,
         }
     }
     MirrorEntry& entry = entries_[address];
+    fast_path_.note(address);  // known now: the responder answers it
     entry.address = address;
     entry.lladdr = lladdr;
     entry.first_seen = now;

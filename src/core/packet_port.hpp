@@ -72,11 +72,22 @@ public:
     virtual void set_filter_targets(const FilterTargets& /*targets*/, bool /*replace*/) {}
     // What it dropped since the port was made (running totals).
     [[nodiscard]] virtual FilterCounts filter_counts() const { return {}; }
-    // When it last dropped a solicitation for a kernel-held address of `prefix`.
+    // When it last decided a solicitation for an address of `prefix` (dropped one for a
+    // kernel-held address, or answered one).
     [[nodiscard]] virtual std::optional<TimePoint> filter_last_seen(
         const Ipv6Prefix& /*prefix*/) const {
         return std::nullopt;
     }
+    // Its in-kernel responder, where it has one: how to answer, for whom (the blocks answered
+    // whole, and FilterTarget::answer addresses once the responder has answered them itself:
+    // that answer joins the target's group, RFC 4861 §7.2.8), from which uplink, and what it
+    // decided.
+    virtual void set_fast_answers(const FastAnswerSettings& /*settings*/) {}
+    virtual void set_fast_blocks(const std::vector<Ipv6Prefix>& /*blocks*/) {}
+    virtual void set_fast_uplink(const MacAddress& /*mac*/,
+                                 const std::optional<Ipv6Address>& /*link_local*/) {}
+    virtual void note_answered(const Ipv6Address& /*target*/) {}
+    [[nodiscard]] virtual FastAnswerCounts fast_answer_counts() const { return {}; }
 };
 
 }  // namespace ndproxy

@@ -4,6 +4,20 @@
 
 namespace ndproxy {
 
+namespace {
+
+FastAnswerSettings fast_answers(const ResponderServiceSettings& settings) {
+    const ResponderSettings& policy = settings.policy;
+    return {policy.mode == ResponderMode::always,
+            settings.router,
+            settings.answer_source == AnswerSource::target,
+            policy.limits.per_source,
+            policy.limits.total,
+            policy.limits.hash_key};
+}
+
+}  // namespace
+
 ResponderService::ResponderService(ResponderServiceSettings settings, MirrorService& mirror,
                                    PacketPort& packets)
     : settings_(std::move(settings)),
@@ -11,12 +25,17 @@ ResponderService::ResponderService(ResponderServiceSettings settings, MirrorServ
       packets_(packets),
       policy_(settings_.policy, mirror.policy()) {
     packets_.set_filter_scope(settings_.policy.prefixes);
+    packets_.set_fast_answers(fast_answers(settings_));
 }
 
 void ResponderService::reconfigure(ResponderServiceSettings settings) {
+    // The hash key stays, as SourceLimits::reconfigure keeps it.
+    const std::uint64_t key = settings_.policy.limits.hash_key;
     settings_ = std::move(settings);
+    settings_.policy.limits.hash_key = key;
     policy_.reconfigure(settings_.policy);
     packets_.set_filter_scope(settings_.policy.prefixes);
+    packets_.set_fast_answers(fast_answers(settings_));
 }
 
 ResponderStats ResponderService::stats() const {
@@ -28,6 +47,15 @@ ResponderStats ResponderService::stats() const {
     stats.ns_received += stats.ns_filtered;
     stats.outcomes[static_cast<std::size_t>(Outcome::kernel_answers)] += filtered.kernel_answers;
     stats.outcomes[static_cast<std::size_t>(Outcome::out_of_scope)] += filtered.out_of_scope;
+    // And what its in-kernel responder decided, answered or refused by the same limits.
+    const FastAnswerCounts fast = packets_.fast_answer_counts();
+    stats.ns_xdp = fast.decided();
+    stats.ns_received += stats.ns_xdp;
+    stats.ns_answered += fast.answered;
+    stats.outcomes[static_cast<std::size_t>(Outcome::answered)] += fast.answered;
+    stats.outcomes[static_cast<std::size_t>(Outcome::rate_limited)] += fast.rate_limited;
+    stats.outcomes[static_cast<std::size_t>(Outcome::total_rate_limited)] +=
+        fast.total_rate_limited;
     return stats;
 }
 
@@ -185,6 +213,7 @@ void ResponderService::answer(const respond::Answer& reply) {
     }
     if (mirror_.policy().entries().contains(reply.target)) {
         join_for(reply.target);  // `always` addresses are too many to join one by one
+        packets_.note_answered(reply.target);
     }
 }
 

@@ -25,6 +25,7 @@ struct ResponderServiceSettings {
 struct ResponderStats {
     std::uint64_t ns_received = 0;
     std::uint64_t ns_filtered = 0;  // of those, dropped by the fast path (in outcomes too)
+    std::uint64_t ns_xdp = 0;       // of those, answered or refused in the kernel (in outcomes too)
     std::uint64_t ns_answered = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t socket_drops = 0;  // solicitations the kernel dropped before we read them

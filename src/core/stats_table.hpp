@@ -38,6 +38,7 @@ enum class Id : std::uint8_t {
     claims_held_off,
     ns_received,
     ns_filtered,
+    ns_xdp,
     ns_answered,
     ns_dropped,
     ns_socket_drops,
@@ -106,6 +107,10 @@ inline constexpr auto kTable = std::to_array<Metric>({
     {Id::ns_filtered, "ns_filtered", Kind::counter,
      "Of those, the ones the fast path dropped in the kernel before the daemon read them "
      "(--fast-path); each is also counted in ns_dropped."},
+    {Id::ns_xdp, "ns_xdp", Kind::counter,
+     "Of those, the ones the fast path's XDP responder answered, or refused by the same "
+     "limits, in the kernel (--fast-path xdp); each is also counted in ns_answered or "
+     "ns_dropped."},
     {Id::ns_answered, "ns_answered", Kind::counter,
      "Neighbor Solicitations the responder answered."},
     {Id::ns_dropped, "ns_dropped", Kind::drops, "Neighbor Solicitations dropped, by reason."},

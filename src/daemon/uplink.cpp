@@ -42,15 +42,25 @@ FastPaths load_fast_paths(const Config& config) {
         config.dry_run) {
         return loaded;
     }
-    const std::size_t room = std::min(config.kernel_entries, kMaxEntriesCeiling) + kFilterSlack;
+    const bool answers =
+        config.fast_path == FastPath::xdp || config.fast_path == FastPath::xdp_native;
+    // The XDP responder reads the responder's addresses from the same map as the kernel's.
+    const std::size_t held =
+        answers ? std::max(config.kernel_entries, config.max_entries) : config.kernel_entries;
+    const std::size_t room = std::min(held, kMaxEntriesCeiling) + kFilterSlack;
+    const auto attach = config.fast_path == FastPath::xdp_native ? XdpResponder::Attach::native
+                                                                 : XdpResponder::Attach::generic;
     try {
         for (std::size_t i = 0; i < config.externals.size(); ++i) {
             loaded.filters.push_back(std::make_unique<SolicitationFilter>(room));
+            if (answers) {
+                loaded.filters.back()->enable_answers(attach);
+            }
         }
     } catch (const std::system_error& error) {
-        if (config.fast_path == FastPath::filter) {
-            throw std::runtime_error(
-                fmt::format("--fast-path filter: {} (it needs CAP_BPF at startup)", error.what()));
+        if (config.fast_path != FastPath::automatic) {
+            throw std::runtime_error(fmt::format("--fast-path {}: {} (it needs CAP_BPF at startup)",
+                                                 to_string(config.fast_path), error.what()));
         }
         loaded.filters.clear();
         loaded.note = fmt::format(
@@ -58,7 +68,10 @@ FastPaths load_fast_paths(const Config& config) {
         return loaded;
     }
     loaded.note =
-        "fast path: solicitations the responder would only drop are dropped in the kernel";
+        answers
+            ? "fast path: solicitations the responder would only drop are dropped in the "
+              "kernel, and the responder's addresses answered on the uplink's XDP hook"
+            : "fast path: solicitations the responder would only drop are dropped in the kernel";
     return loaded;
 }
 

@@ -39,7 +39,47 @@ void LinuxPacketPort::give_up_filter() {
     const FilterCounts counts = filter_->counts();
     retired_.kernel_answers += counts.kernel_answers;
     retired_.out_of_scope += counts.out_of_scope;
-    filter_.reset();
+    const FastAnswerCounts answers = filter_->answer_counts();
+    retired_answers_.answered += answers.answered;
+    retired_answers_.rate_limited += answers.rate_limited;
+    retired_answers_.total_rate_limited += answers.total_rate_limited;
+    filter_.reset();  // the XDP responder with it: its link closes, and it detaches
+}
+
+void LinuxPacketPort::set_fast_answers(const FastAnswerSettings& settings) {
+    if (filter_) {
+        filter_->set_answers(settings);
+    }
+}
+
+void LinuxPacketPort::set_fast_blocks(const std::vector<Ipv6Prefix>& blocks) {
+    if (filter_ && !filter_->set_blocks(blocks)) {
+        give_up_filter();
+    }
+}
+
+void LinuxPacketPort::set_fast_uplink(const MacAddress& mac,
+                                      const std::optional<Ipv6Address>& link_local) {
+    if (filter_) {
+        filter_->set_uplink(mac, link_local);
+    }
+}
+
+void LinuxPacketPort::note_answered(const Ipv6Address& target) {
+    if (filter_ && !filter_->note_answered(target)) {
+        give_up_filter();
+    }
+}
+
+FastAnswerCounts LinuxPacketPort::fast_answer_counts() const {
+    FastAnswerCounts counts = retired_answers_;
+    if (filter_) {
+        const FastAnswerCounts live = filter_->answer_counts();
+        counts.answered += live.answered;
+        counts.rate_limited += live.rate_limited;
+        counts.total_rate_limited += live.total_rate_limited;
+    }
+    return counts;
 }
 
 FilterCounts LinuxPacketPort::filter_counts() const {

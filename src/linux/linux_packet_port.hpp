@@ -43,6 +43,12 @@ public:
     [[nodiscard]] FilterCounts filter_counts() const override;
     [[nodiscard]] std::optional<TimePoint> filter_last_seen(
         const Ipv6Prefix& prefix) const override;
+    void set_fast_answers(const FastAnswerSettings& settings) override;
+    void set_fast_blocks(const std::vector<Ipv6Prefix>& blocks) override;
+    void set_fast_uplink(const MacAddress& mac,
+                         const std::optional<Ipv6Address>& link_local) override;
+    void note_answered(const Ipv6Address& target) override;
+    [[nodiscard]] FastAnswerCounts fast_answer_counts() const override;
 
 private:
     Icmpv6Socket icmp_;
@@ -52,6 +58,7 @@ private:
 
     std::unique_ptr<SolicitationFilter> filter_;
     FilterCounts retired_;  // counted by a filter since given up
+    FastAnswerCounts retired_answers_;
 };
 
 }  // namespace ndproxy

@@ -15,7 +15,7 @@
 #include <system_error>
 
 #include "core/log.hpp"
-#include "solicitation_filter.h"
+#include "fast_path.h"
 #include "solicitation_filter.skel.h"
 
 namespace ndproxy {
@@ -66,7 +66,13 @@ SolicitationFilter::SolicitationFilter(std::size_t max_targets) : max_targets_(m
 }
 
 SolicitationFilter::~SolicitationFilter() {
+    responder_.reset();  // it holds the maps too
     solicitation_filter__destroy(skeleton_);
+}
+
+void SolicitationFilter::enable_answers(XdpResponder::Attach attach) {
+    responder_ = std::make_unique<XdpResponder>(bpf_map__fd(skeleton_->maps.targets),
+                                                bpf_map__fd(skeleton_->maps.prefixes), attach);
 }
 
 int SolicitationFilter::program_fd() const {
@@ -75,6 +81,9 @@ int SolicitationFilter::program_fd() const {
 
 void SolicitationFilter::set_ifindex(int ifindex) {
     skeleton_->bss->listen_ifindex = static_cast<std::uint32_t>(ifindex);
+    if (responder_) {
+        responder_->attach(ifindex);
+    }
 }
 
 bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
@@ -100,23 +109,44 @@ bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
 }
 
 bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) {
+    if (target != FilterTarget::answer) {
+        answered_.erase(address);
+    }
+    switch (target) {
+        case FilterTarget::own:
+            return write_kind(address, ND_TARGET_OWN);
+        case FilterTarget::kernel:
+            return write_kind(address, ND_TARGET_KERNEL);
+        case FilterTarget::answer:
+            // The filter passes these as it passes unknown targets: only the XDP responder
+            // needs them.
+            if (responder_) {
+                return write_kind(address,
+                                  answered_.contains(address) ? ND_TARGET_ANSWER : ND_TARGET_HELD);
+            }
+            [[fallthrough]];
+        case FilterTarget::none:
+            break;
+    }
     const int fd = bpf_map__fd(skeleton_->maps.targets);
     const nd_target_key key = key_of(address);
     // Before Linux 6.5, with kernel.unprivileged_bpf_disabled set (Debian 12's default), even
     // writes through the map's fd take CAP_BPF, which --user has dropped by now.
-    if (target == FilterTarget::none) {
-        if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT) {
-            log::error("fast path: cannot take {} out of the filter: {}", address,
-                       std::strerror(errno));
-            return false;
-        }
-        held_.erase(address);
-        return true;
+    if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT) {
+        log::error("fast path: cannot take {} out of the filter: {}", address,
+                   std::strerror(errno));
+        return false;
     }
-    const std::uint8_t kind = target == FilterTarget::own ? ND_TARGET_OWN : ND_TARGET_KERNEL;
-    if (bpf_map_update_elem(fd, &key, &kind, BPF_ANY) < 0) {
+    held_.erase(address);
+    return true;
+}
+
+bool SolicitationFilter::write_kind(const Ipv6Address& address, std::uint8_t kind) {
+    const nd_target_key key = key_of(address);
+    if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.targets), &key, &kind, BPF_ANY) < 0) {
         // Missing, a kernel-held address is read and dropped by the responder as before; an
-        // own address may be counted out_of_scope rather than own_address. Never unanswered.
+        // own address may be counted out_of_scope rather than own_address; a responder-held
+        // one is answered by the responder's socket. Never unanswered.
         if (!full_logged_) {
             log::warn("fast path: cannot add {} to the filter ({} held): {}", address, held_.size(),
                       std::strerror(errno));
@@ -125,8 +155,40 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
         held_.erase(address);
         return true;
     }
-    held_[address] = target;
+    held_[address] = kind == ND_TARGET_OWN      ? FilterTarget::own
+                     : kind == ND_TARGET_KERNEL ? FilterTarget::kernel
+                                                : FilterTarget::answer;
     return true;
+}
+
+bool SolicitationFilter::note_answered(const Ipv6Address& target) {
+    const auto held = held_.find(target);
+    if (!responder_ || held == held_.end() || held->second != FilterTarget::answer ||
+        !answered_.insert(target).second) {
+        return true;
+    }
+    return write_kind(target, ND_TARGET_ANSWER);
+}
+
+void SolicitationFilter::set_answers(const FastAnswerSettings& settings) {
+    if (responder_) {
+        responder_->set_answers(settings);
+    }
+}
+
+void SolicitationFilter::set_uplink(const MacAddress& mac,
+                                    const std::optional<Ipv6Address>& link_local) {
+    if (responder_) {
+        responder_->set_uplink(mac, link_local);
+    }
+}
+
+bool SolicitationFilter::set_blocks(const std::vector<Ipv6Prefix>& blocks) {
+    return !responder_ || responder_->set_routed_blocks(blocks);
+}
+
+FastAnswerCounts SolicitationFilter::answer_counts() const {
+    return responder_ ? responder_->counts() : FastAnswerCounts{};
 }
 
 bool SolicitationFilter::set_targets(const FilterTargets& targets, bool replace) {
@@ -144,7 +206,10 @@ bool SolicitationFilter::set_targets(const FilterTargets& targets, bool replace)
             }
         }
     }
-    for (const auto& [address, target] : targets) {
+    for (const auto& [address, wanted] : targets) {
+        // Without the XDP responder nothing reads a responder-held address.
+        const FilterTarget target =
+            wanted == FilterTarget::answer && !responder_ ? FilterTarget::none : wanted;
         const auto held = held_.find(address);
         const bool changed =
             held == held_.end() ? target != FilterTarget::none : held->second != target;

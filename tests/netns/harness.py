@@ -321,10 +321,16 @@ class NetnsCase(unittest.TestCase):
         self.topo.build(vms=self.VMS, bridge=self.BRIDGE)
 
     def daemon(self, *extra, name="ndproxyd", ready=True):
-        """Starts a new ndproxyd with BASE_ARGS + extra."""
+        """Starts a new ndproxyd with BASE_ARGS + extra, and with --fast-path as
+        NDPROXY_FAST_PATH says where the test chooses none (the responder's tests run in
+        every mode: tests/netns/CMakeLists.txt)."""
         d = Daemon(self.workdir, name)
         self.daemons.append(d)
-        return d.start(*self.BASE_ARGS, *extra, ready=ready)
+        args = [*self.BASE_ARGS, *extra]
+        mode = os.environ.get("NDPROXY_FAST_PATH")
+        if mode and "--fast-path" not in args:
+            args += ["--fast-path", mode]
+        return d.start(*args, ready=ready)
 
     def _stop_daemons_and_report(self):
         failed = self._has_failed()

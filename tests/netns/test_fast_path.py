@@ -1,5 +1,6 @@
 """The fast path (--fast-path, docs/design.md "Fast path"): an eBPF socket filter drops, before
-the copy to userspace, the solicitations the responder would only drop, and counts them.
+the copy to userspace, the solicitations the responder would only drop, and counts them; with
+--fast-path xdp, an XDP program on the uplink answers the responder's addresses itself.
 
 A flood for a kernel-held address then costs the daemon no reads, while `stats` counts every
 solicitation as before; and what the responder answers is exactly what it answers without the
@@ -7,12 +8,14 @@ filter: a responder-held address, a silent VM verified on the spot, nothing for 
 of scope, each counted under the same reason."""
 
 import json
+import signal
 import subprocess
 import unittest
 
 import harness
 import topology
-from topology import DOWN0_MAC, NDP_TOOL, ROUTER, ROUTER_LL, vm_addr
+from topology import ip_json
+from topology import DOWN0_MAC, HOST, NDP_TOOL, ROUTER, ROUTER_LL, vm_addr
 
 OUT_OF_SCOPE = "2001:db8:2::1"
 FLOOD_SECONDS, FLOOD_RATE = 2, 5000
@@ -30,8 +33,14 @@ def ask(seconds, rate, target):
 
 
 def read_by_daemon(stats):
-    """Solicitations the daemon read itself: the filter's are counted, never read."""
-    return stats["ns_received"] - stats["ns_filtered"]
+    """Solicitations the daemon read itself: the filter's and the XDP responder's are counted,
+    never read."""
+    return stats["ns_received"] - stats["ns_filtered"] - stats["ns_xdp"]
+
+
+def xdp_program(link="ext"):
+    """The XDP program attached to `link` in the host namespace, or None."""
+    return ip_json(HOST, "link", "show", link)[0].get("xdp")
 
 
 class FastPathTest(harness.NetnsCase):
@@ -115,6 +124,44 @@ class FastPathTest(harness.NetnsCase):
         self.assertEqual(answered, self.EXPECTED_ANSWERS)
         self.assertEqual(counted, self.EXPECTED_COUNTS)
         self.assertEqual(filtered, 2, "the kernel-held and the out-of-scope solicitations")
+
+    def test_answers_with_the_xdp_responder(self):
+        answered, counted, filtered = self.answers("xdp")
+        self.assertEqual(answered, self.EXPECTED_ANSWERS)
+        self.assertEqual(counted, self.EXPECTED_COUNTS)
+        self.assertEqual(filtered, 2, "the filter works beside the XDP responder")
+
+    def test_xdp_answers_a_responder_held_flood_without_the_daemon(self):
+        d = self.daemon("--fast-path", "xdp", "--kernel-entries", "0")
+        self.assertIsNotNone(xdp_program(), "no XDP program on the uplink")
+        self.topo.vm_speak(1)
+        topology.wait_until(lambda: d.status()["responder_entries"] == 1, 5,
+                            "vm1 held by the responder")
+        # The responder's socket answers first (joining the target's group, RFC 4861 §7.2.8),
+        # then hands the address to the XDP responder.
+        first = ask(1, 10, vm_addr(1))
+        self.assertEqual(first["answered"], first["sent"], first)
+        before = d.stats()
+        asked = ask(FLOOD_SECONDS, FLOOD_RATE, vm_addr(1))
+        after = d.stats()
+        harness.note(f"xdp: {asked}; before {before}; after {after}")
+        self.assertGreater(asked["sent"], FLOOD_SECONDS * FLOOD_RATE // 2)
+        self.assertEqual(asked["answered"], asked["sent"], asked)
+        self.assertEqual(after["ns_xdp"] - before["ns_xdp"], asked["sent"])
+        self.assertEqual(after["ns_answered"] - before["ns_answered"], asked["sent"])
+        self.assertEqual(after["ns_received"] - before["ns_received"], asked["sent"])
+        self.assertLessEqual(read_by_daemon(after) - read_by_daemon(before), 2,
+                             "the daemon read solicitations the XDP responder answers")
+
+    def test_the_xdp_program_goes_with_the_daemon_however_it_ends(self):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            d = self.daemon("--fast-path", "xdp", name=f"ndproxyd-{sig.name}")
+            self.assertIsNotNone(xdp_program(), "no XDP program on the uplink")
+            d.stop(sig)
+            # A BPF link closes with the process's last fd to it: nothing answers on for a
+            # daemon that is gone.
+            topology.wait_until(lambda: xdp_program() is None, 5,
+                                f"the XDP program detached after {sig.name}")
 
 
 if __name__ == "__main__":
