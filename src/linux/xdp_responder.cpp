@@ -160,14 +160,18 @@ FastAnswerCounts XdpResponder::counts() const {
             total_of(map, ND_ANSWER_TOTAL_RATE_LIMITED)};
 }
 
-long XdpResponder::run(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out) const {
+long XdpResponder::run(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out,
+                       int repeat, std::uint32_t* nanoseconds) const {
     std::vector<std::uint8_t> in(frame.begin(), frame.end());
     out.assign(frame.size() + 256, 0);
     LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = in.data(), .data_out = out.data(),
                 .data_size_in = static_cast<std::uint32_t>(in.size()),
-                .data_size_out = static_cast<std::uint32_t>(out.size()));
+                .data_size_out = static_cast<std::uint32_t>(out.size()), .repeat = repeat);
     if (bpf_prog_test_run_opts(program_fd(), &run) < 0) {
         return -1;
+    }
+    if (nanoseconds != nullptr) {
+        *nanoseconds = run.duration;
     }
     out.resize(run.data_size_out);
     return static_cast<long>(run.retval);

@@ -41,6 +41,7 @@ public:
     // (logged) if it could not attach; the responder's socket then answers.
     bool attach(int ifindex);
     [[nodiscard]] bool attached() const { return static_cast<bool>(link_); }
+    [[nodiscard]] int program_fd() const;
     void set_answers(const FastAnswerSettings& settings);
     void set_uplink(const MacAddress& mac, const std::optional<Ipv6Address>& link_local);
     // False if a block could not be added (the map is full): the responder answers it.
@@ -48,11 +49,12 @@ public:
     [[nodiscard]] FastAnswerCounts counts() const;
 
     // For the tests: the program's verdict on `frame` (BPF_PROG_TEST_RUN) and the frame it
-    // leaves in `out`; -1 if it could not run.
-    long run(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out) const;
+    // leaves in `out`; -1 if it could not run. With `repeat`, it runs that many times, and
+    // `nanoseconds` gets the kernel's average time per run (bench/xdp_cost).
+    long run(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out, int repeat = 1,
+             std::uint32_t* nanoseconds = nullptr) const;
 
 private:
-    [[nodiscard]] int program_fd() const;
     void publish();  // settings_ and the uplink into the program's configuration
 
     ::ns_responder* skeleton_ = nullptr;
