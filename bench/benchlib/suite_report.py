@@ -5,8 +5,8 @@ import time
 
 from . import tools
 from .figures import field, fmt_int, num, ratio, stat
-from .suite_runs import FLOOD_PREFIX, FLOOD_SOURCES, LATENCY_SOURCES, LIVE_PREFIX, SAMPLE, \
-    block_length
+from .suite_runs import FLOOD_PREFIX, FLOOD_SOURCES, LATENCY_SOURCES, LIVE_PREFIX, REFERENCE, \
+    SAMPLE, block_length
 
 PEERS = ("ndproxyd", "ndproxyd_k0", "ndppd", "kernel")
 
@@ -165,7 +165,7 @@ class Report:
                        f"memory) | {ratio(a, b)} |")
         out.append(f"| 6. idle wake-ups per second (N={human(big)}, over {p.idle_seconds} s) | "
                    f"{self.idle('ndproxyd')} | | {self.idle('ndppd')} | n/a (no process) | |")
-        return out + self.cost() + self.targets() + self.method()
+        return out + self.cost() + self.gaps() + self.targets() + self.method()
 
     def cost(self):
         p = self.plan
@@ -198,6 +198,42 @@ class Report:
         for n in p.sizes:
             out.append(f"- N={human(n)}: `{self.get(f'ndproxyd.status.{n}.1') or 'n/a'}`; k0: "
                        f"`{self.get(f'ndproxyd_k0.status.{n}.1') or 'n/a'}`")
+        return out
+
+    def per_rep(self, key, n):
+        """A latency figure over the repetitions: "median p50 / median p99 µs" and the p50s
+        (None for a repetition without samples on that path)."""
+        shown = [field("p50_us", self.get(f"{key}.{n}.{r}")) for r in range(1, self.plan.reps + 1)]
+        p99s = [field("p99_us", self.get(f"{key}.{n}.{r}")) for r in range(1, self.plan.reps + 1)]
+        p50s = [num(v, None) for v in shown]
+        if all(v is None for v in p50s):
+            return "n/a", p50s
+        return f"{stat('median', shown)} / {stat('median', p99s)}", p50s
+
+    def gaps(self):
+        """Each path's p50 against the bare kernel's, repetition by repetition: measured
+        minutes apart on a shared machine, the same two peers differed 0.9× to 2.1× from one
+        run to the next (README "Why bench/suite's latency differed")."""
+        p = self.plan
+        out = ["", "## Latency against the bare kernel, interleaved", "",
+               "In every repetition, right after ndproxyd's runs (which sample once its "
+               "start-up counters settled),", f"the bare kernel with {REFERENCE:,} static "
+               f"entries and no daemon is measured the same way. Cells: median over the {p.reps}",
+               "repetitions of each one's p50 / p99 µs; ×: median over the repetitions of the "
+               "p50's ratio to",
+               "that repetition's bare kernel.", "",
+               f"| N | bare kernel, {REFERENCE:,} entries | ndproxyd, kernel-held | × | "
+               "ndproxyd, responder-held | × | ndproxyd k0 | × |",
+               "|---|---|---|---|---|---|---|---|"]
+        for n in p.sizes:
+            ref, base = self.per_rep("kernel_ref.latency", n)
+            cells = [ref]
+            for key in ("ndproxyd.latency_kernel_held", "ndproxyd.latency_responder_held",
+                        "ndproxyd_k0.latency"):
+                figure, p50s = self.per_rep(key, n)
+                ratios = [f"{a / b:.2f}" for a, b in zip(p50s, base) if a is not None and b]
+                cells += [figure, stat("median", ratios)]
+            out.append(f"| {human(n)} | " + " | ".join(cells) + " |")
         return out
 
     def targets(self):
@@ -260,7 +296,9 @@ class Report:
             "its",
             "  table can answer them); ndppd's are vm_farm addresses (its session is cached after "
             "the first",
-            "  answer); the kernel's are its static entries.",
+            "  answer); the kernel's are its static entries. ndproxyd is sampled once READY=1 "
+            "came and its",
+            "  start-up counters (kernel writes, probes, announcements) stood still for 1.5 s.",
             f"- 2: {p.silent} fresh targets, 2 ms apart, that vm_farm answers and the host has no "
             "neighbour for.",
             f"- 3: random targets in {FLOOD_PREFIX} from {FLOOD_SOURCES} sources that the host "

@@ -18,6 +18,7 @@ from .figures import cpu_ticks, field, hwm_kib, switches
 SAMPLE = 200                      # addresses spread over the N (first and last included)
 LATENCY_SOURCES = 16              # the clients rotate over these
 FLOOD_SOURCES = 8192              # the flood's sources: fe80::f:1 ... fe80::f:8192
+REFERENCE = 1000                  # the bare kernel's entries for the latency gaps
 LATENCY_BASE = "fe80::e:0"
 FLOOD_BASE = "fe80::f:0"
 FARM = 15                         # vm15: bench/vm_farm answers there for LIVE_PREFIX
@@ -212,12 +213,18 @@ class Suite:
         dump = os.path.join(self.work, "dump")
         out = self.latency(base, count, "--spread", span, "--points", SAMPLE, "--dump", dump=dump)
         self.record(f"{name}.latency.{n}.{rep}", out + suffix)
-        with open(dump) as lines, open(os.path.join(self.raw, f"{name}.latency.{n}.samples"),
-                                       "a") as samples:
+        this_rep = os.path.join(self.work, "samples")
+        with open(dump) as lines, open(this_rep, "w") as samples:
             for line in lines:
                 _, target, micros = line.split()
                 path = "any" if proxies is None else "kernel" if target in proxies else "responder"
                 samples.write(f"{path} {micros}\n")
+        with open(this_rep) as f, open(os.path.join(self.raw, f"{name}.latency.{n}.samples"),
+                                       "a") as pool:
+            pool.write(f.read())
+        if proxies is not None:     # the paths' figures of this repetition, for the gaps
+            for path in ("kernel", "responder"):
+                self.record(f"{name}.latency_{path}_held.{n}.{rep}", pooled(this_rep, path))
 
     def memory(self, key):
         self.record(key, f"rss_kib={harness.rss_kib(self.pid)} hwm_kib={hwm_kib(self.pid)}")
@@ -236,8 +243,12 @@ class Suite:
         self.record(f"{name}.answerable.{n}.{rep}", f"{out} seconds={self.since(start, out)}")
         try:
             self.daemon.wait_ready(10)
+            # Sampled once its start-up work is over (kernel writes, probes, announcements), as
+            # a daemon that has been running a while: README "Why bench/suite's latency
+            # differed".
+            settled = f"{tools.wait_quiescent(self.daemon):.1f}"
         except AssertionError:
-            pass                # the figures below say what state it is in
+            settled = "never"   # the figures below say what state it is in
         self.memory(f"{name}.rss.{n}.{rep}")
         status = self.daemon.status()
         keys = ("entries", "kernel_entries", "responder_entries", "kernel_ceiling")
@@ -246,7 +257,8 @@ class Suite:
         # The sample's addresses in turn: some hold kernel entries, the rest the responder's table.
         proxies = {line.split()[0] for line in
                    topology.ip(HOST, "-6", "neigh", "show", "proxy").stdout.splitlines()}
-        self.measured_latency(name, n, rep, TABLE_BASE, n, self.plan.iterations, proxies)
+        self.measured_latency(name, n, rep, TABLE_BASE, n, self.plan.iterations, proxies,
+                              suffix=f" settled_after_s={settled}")
         if rep == 1 and n == self.plan.sizes[-1]:
             self.counted_flood(f"{name}.flood_n", self.pid, f"{TABLE_BASE}/{block_length(n)}")
 
@@ -305,6 +317,7 @@ class Suite:
             if rep == 1 and first:
                 self.silent("ndproxyd_k0")
             self.stop_daemon()
+            self.kernel_reference(n, rep)
 
         # The kernel: N static entries, inserted with a time cap; then the sample must answer.
         tools.log(f"N={n}: kernel, inserting up to {n} static proxy entries "
@@ -322,6 +335,15 @@ class Suite:
         start = time.time()
         self.kernel_clear()
         self.record(f"kernel.clear.{n}", f"seconds={time.time() - start:.3f}")
+
+    def kernel_reference(self, n, rep):
+        """The bare kernel with REFERENCE entries, in every repetition between ndproxyd's runs
+        (with the N neighbours on br0): the figure the gaps divide by. Measured once at the end,
+        it was a different moment of a shared machine from ndproxyd's figures."""
+        self.kernel_insert(KERNEL_BASE, REFERENCE, self.plan.kernel_cap)
+        self.sweep(KERNEL_BASE, REFERENCE, 30)
+        self.measured_latency("kernel_ref", n, rep, KERNEL_BASE, REFERENCE, self.plan.iterations)
+        self.kernel_clear()
 
     def sizes(self):
         have = 0

@@ -125,6 +125,36 @@ def ndproxyd(workdir, *args, name="ndproxyd", ready=True):
                         "--flush-on-exit", *args, ready=ready)
 
 
+# The stats counters that move while the daemon is still doing start-up work: installing kernel
+# entries, promoting into freed slots, probing, announcing (3 per address, 1 s apart by default).
+STARTUP_COUNTERS = ("neighbours_seen", "entries_added", "kernel_promotions", "kernel_demotions",
+                    "probes_sent", "announcements_sent", "kernel_errors", "resyncs")
+
+
+def wait_quiescent(daemon, settle=1.5, timeout=60):
+    """After READY=1: returns once none of STARTUP_COUNTERS moved for `settle` seconds
+    (longer than --announce-interval, so that a pause between two rounds of announcements does
+    not pass for the end of them); the seconds waited. The daemon has no "nothing pending"
+    field, so a quiet spell is the condition; it holds whether or not the daemon announces."""
+    started = time.monotonic()
+
+    def startup_work():
+        stats = daemon.stats()
+        return tuple(stats[key] for key in STARTUP_COUNTERS)
+
+    last, since = startup_work(), time.monotonic()
+
+    def settled():
+        nonlocal last, since
+        now = startup_work()
+        if now != last:
+            last, since = now, time.monotonic()
+        return time.monotonic() - since >= settle
+
+    topology.wait_until(settled, timeout, "ndproxyd's start-up counters to settle", interval=0.1)
+    return time.monotonic() - started
+
+
 def stop_ndproxyd(daemon):
     """SIGTERM, and its withdrawals done (a large table takes a while)."""
     daemon.stop(within=60)
