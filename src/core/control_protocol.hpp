@@ -58,10 +58,12 @@
 //            uplink's), "uplinks": [{"name": "eth0", "ifindex": 2 | null, "up": bool,
 //            "prefixes": ["2001:db8:1::/64"], "entries": N, "kernel_entries": N,
 //            "responder_entries": N, "solicitations": {"2001:db8:1::/64": SECONDS | null} |
-//            null}] (every uplink, in the order configured; the entry counts above are their
-//            sums). "solicitations": the seconds since a solicitation for an address of each
-//            prefix (not one of the host's own) last reached the uplink, null for none since
-//            the start; null as a whole while the responder reads none (responder off,
+//            null, "fast_path": "off" | "filter" | "xdp"}] (every uplink, in the order
+//            configured; the entry counts above are their sums), "fast_path": the first
+//            uplink's (xdp: the XDP responder is attached, docs/design.md §Fast path).
+//            "solicitations": the seconds since a solicitation for an address of each prefix (not
+//            one of the host's own) last reached the uplink, null for none since the start; null as
+//            a whole while the responder reads none (responder off,
 //            --dry-run, the uplink missing). `ndproxyctl doctor` reads it.
 // COUNTERS and the entry counts of STATUS are sums over the uplinks (docs/design.md §Uplinks).
 //

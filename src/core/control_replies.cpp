@@ -228,6 +228,7 @@ nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config&
         json["prefixes"] = std::move(prefixes);
         json["solicitations"] =
             solicitations_json(uplink.responder, policy.settings().prefixes, now);
+        json["fast_path"] = to_string(uplink.responder.fast_path());
         json["entries"] = policy.entries().size();
         json["kernel_entries"] = policy.kernel_path_count();
         json["responder_entries"] = policy.responder_path_count();
@@ -237,6 +238,7 @@ nlohmann::json status_payload(std::span<const UplinkView> uplinks, const Config&
     status["kernel_entries"] = kernel;
     status["responder_entries"] = responder;
     status["uplinks"] = std::move(list);
+    status["fast_path"] = to_string(uplinks.front().responder.fast_path());
     return status;
 }
 

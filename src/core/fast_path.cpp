@@ -2,6 +2,22 @@
 
 #include "core/mirror_policy.hpp"
 
+namespace ndproxy {
+
+std::string_view to_string(FastPathState state) {
+    switch (state) {
+        case FastPathState::off:
+            return "off";
+        case FastPathState::filter:
+            return "filter";
+        case FastPathState::xdp:
+            return "xdp";
+    }
+    return "unknown";
+}
+
+}  // namespace ndproxy
+
 namespace ndproxy::fast_path {
 
 FilterTarget target_of(const MirrorPolicy& policy, const Ipv6Address& address) {

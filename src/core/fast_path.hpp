@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,11 @@ enum class FilterTarget : std::uint8_t {
     answer,  // the responder holds it: answered in the kernel where the port can
 };
 using FilterTargets = std::vector<std::pair<Ipv6Address, FilterTarget>>;
+
+// What the packet port's fast path does now: nothing, the socket filter, or the filter and the
+// XDP responder (loaded and attached to the uplink).
+enum class FastPathState { off, filter, xdp };
+std::string_view to_string(FastPathState state);
 
 // The solicitations the filter dropped, by the outcome the responder would have given them.
 struct FilterCounts {

@@ -88,6 +88,7 @@ public:
                                  const std::optional<Ipv6Address>& /*link_local*/) {}
     virtual void note_answered(const Ipv6Address& /*target*/) {}
     [[nodiscard]] virtual FastAnswerCounts fast_answer_counts() const { return {}; }
+    [[nodiscard]] virtual FastPathState fast_path_state() const { return FastPathState::off; }
 };
 
 }  // namespace ndproxy

@@ -59,6 +59,7 @@ public:
     // Its own counts and the packet port's fast path's (core/fast_path.hpp).
     [[nodiscard]] ResponderStats stats() const;
     [[nodiscard]] bool enabled() const { return settings_.policy.mode != ResponderMode::off; }
+    [[nodiscard]] FastPathState fast_path() const { return packets_.fast_path_state(); }
     // Whether the frame socket reads the uplink's solicitations (the owner says: it opens it).
     void set_listening(bool listening) { listening_ = listening; }
     [[nodiscard]] bool listening() const { return listening_; }

@@ -283,6 +283,9 @@ std::string render_status(const json& status) {
         lines.push_back({"routed blocks:", blocks});
     }
     lines.push_back({"responder:", text_of(status, "responder")});
+    if (member(status, "fast_path") != nullptr) {
+        lines.push_back({"fast path:", text_of(status, "fast_path")});
+    }
     lines.push_back({"router flag:", text_of(status, "router")});
     lines.push_back({"announce:", text_of(status, "announce")});
     lines.push_back({"manage sysctls:", text_of(status, "manage_sysctls")});

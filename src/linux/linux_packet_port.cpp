@@ -71,6 +71,15 @@ void LinuxPacketPort::note_answered(const Ipv6Address& target) {
     }
 }
 
+FastPathState LinuxPacketPort::fast_path_state() const {
+    if (!filter_) {
+        return FastPathState::off;
+    }
+    const XdpResponder* responder = filter_->responder();
+    return responder != nullptr && responder->attached() ? FastPathState::xdp
+                                                         : FastPathState::filter;
+}
+
 FastAnswerCounts LinuxPacketPort::fast_answer_counts() const {
     FastAnswerCounts counts = retired_answers_;
     if (filter_) {

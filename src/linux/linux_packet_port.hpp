@@ -49,6 +49,7 @@ public:
                          const std::optional<Ipv6Address>& link_local) override;
     void note_answered(const Ipv6Address& target) override;
     [[nodiscard]] FastAnswerCounts fast_answer_counts() const override;
+    [[nodiscard]] FastPathState fast_path_state() const override;
 
 private:
     Icmpv6Socket icmp_;

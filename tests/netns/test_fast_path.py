@@ -55,6 +55,7 @@ class FastPathTest(harness.NetnsCase):
         self.wait_owned([vm_addr(1)])
         topology.wait_until(lambda: d.entries().get(vm_addr(1), {}).get("kernel"), 5,
                             "vm1 held by the kernel")
+        self.status_seen = d.status()["fast_path"]
         before = d.stats()
         sent = ask(FLOOD_SECONDS, FLOOD_RATE, vm_addr(1))["sent"]
         after = d.stats()
@@ -64,12 +65,14 @@ class FastPathTest(harness.NetnsCase):
 
     def test_kernel_held_flood_is_counted_but_never_read(self):
         sent, before, after = self.kernel_held_flood("off")
+        self.assertEqual(self.status_seen, "off")
         self.assertGreater(sent, FLOOD_SECONDS * FLOOD_RATE // 2)
         self.assertEqual(after["ns_filtered"], 0)
         self.assertGreaterEqual(read_by_daemon(after) - read_by_daemon(before), sent,
                                 "without the filter the daemon reads every solicitation")
 
         sent, before, after = self.kernel_held_flood("filter")
+        self.assertEqual(self.status_seen, "filter")
         self.assertGreater(sent, FLOOD_SECONDS * FLOOD_RATE // 2)
         # Nothing else is sent on the link meanwhile: the router's flood alone.
         self.assertLessEqual(read_by_daemon(after) - read_by_daemon(before), 2,
@@ -134,6 +137,7 @@ class FastPathTest(harness.NetnsCase):
     def test_xdp_answers_a_responder_held_flood_without_the_daemon(self):
         d = self.daemon("--fast-path", "xdp", "--kernel-entries", "0")
         self.assertIsNotNone(xdp_program(), "no XDP program on the uplink")
+        self.assertEqual(d.status()["fast_path"], "xdp")
         self.topo.vm_speak(1)
         topology.wait_until(lambda: d.status()["responder_entries"] == 1, 5,
                             "vm1 held by the responder")
