@@ -140,6 +140,8 @@ class Daemon:
         self.workdir = workdir
         self.name = name
         self.socket = socket_path or os.path.join(workdir, f"{name}.sock")
+        # The test's own: the default (/var/lib/ndproxy) would be shared by tests running at once.
+        self.state_file = os.path.join(workdir, f"{name}.state")
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.notify_path = os.path.join(workdir, f"{name}.notify")
         self.proc = None
@@ -147,8 +149,8 @@ class Daemon:
         self.signalled = False      # the test stopped it: an exit is no crash
 
     def start(self, *args, ready=True, ns=HOST, wrapper=(), program=None, user="root"):
-        """Starts ndproxyd ARGS --user USER --control-socket SOCK in `ns`; waits for READY=1
-        unless told not. `user`: root by default, whatever users the machine has (with the
+        """Starts ndproxyd ARGS --user USER --control-socket SOCK --state-file STATE in `ns`
+        (no --state-file if ARGS has one); waits for READY=1 unless told not. `user`: root by default, whatever users the machine has (with the
         package installed, the daemon would switch to ndproxy); None: no --user. `wrapper`: a
         command that runs the daemon (setpriv ...); `program`: the ndproxyd to run, if not the
         one under test."""
@@ -162,8 +164,9 @@ class Daemon:
         os.chmod(self.notify_path, 0o666)   # a daemon that switched users reports too
         self.runs += 1
         self.signalled = False
+        state = () if "--state-file" in args else ("--state-file", self.state_file)
         self.args = [*wrapper, program or binary("NDPROXYD", "ndproxyd"), *args,
-                     *(("--user", user) if user else ()), "--control-socket", self.socket]
+                     *(("--user", user) if user else ()), "--control-socket", self.socket, *state]
         log = open(self.log_path, "a")
         log.write(f"[{elapsed():7.3f}] ===== run {self.runs}: {' '.join(self.args)}\n")
         log.flush()
