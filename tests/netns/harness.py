@@ -83,9 +83,12 @@ class NaSniffer:
     background, for a fixed time (ndp_tool.py sniff)."""
 
     def __init__(self, target, seconds, ns=topology.ROUTER, iface="down0"):
+        self._start(ns, ["sniff", iface, target, str(seconds)], seconds)
+
+    def _start(self, ns, tool_args, seconds):
         self.seconds = seconds
         self.proc = spawn(["ip", "netns", "exec", ns, "/usr/bin/python3", topology.NDP_TOOL,
-                           "sniff", iface, target, str(seconds)],
+                           *tool_args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Scapy takes a second to import; nothing may happen before the capture runs.
         ready, _, _ = select.select([self.proc.stdout], [], [], 30)
@@ -102,13 +105,26 @@ class NaSniffer:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def rss_kib(pid):
-    """Resident set size of process `pid` in KiB (VmRSS)."""
+class NaCounter(NaSniffer):
+    """Every Neighbor Advertisement reaching the router, at any rate, for a fixed time
+    (ndp_tool.py count); advertisements() is {"solicited": N, "unsolicited": [...]}."""
+
+    def __init__(self, seconds, ns=topology.ROUTER, iface="down0"):
+        self._start(ns, ["count", iface, str(seconds)], seconds)
+
+
+def proc_status(pid, field):
+    """The number a field of /proc/PID/status starts with (VmRSS: KiB)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
+    raise AssertionError(f"no {field} for pid {pid}")
+
+
+def rss_kib(pid):
+    """Resident set size of process `pid` in KiB (VmRSS)."""
+    return proc_status(pid, "VmRSS")
 
 
 # What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they find
