@@ -49,7 +49,7 @@ Daemon::Daemon(CommandLine startup, FastPaths fast_paths)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
-      state_(config_.state_file),
+      state_(config_.state_file, config_.dry_run),
       started_(Clock::now()),
       fast_path_note_(std::move(fast_paths.note)) {
     std::vector<std::unique_ptr<SolicitationFilter>>& filters = fast_paths.filters;

@@ -65,7 +65,7 @@ void StateStore::note(std::uint64_t changes, TimePoint now) {
 
 void StateStore::write(const std::vector<Ipv6Address>& addresses) {
     deadline_.reset();
-    if (addresses == on_disk_) {
+    if (read_only_ || addresses == on_disk_) {
         return;
     }
     const std::string text = responder_state::format(addresses);

@@ -19,7 +19,8 @@ public:
     // A change is on disk within this long; changes in between share one write.
     static constexpr Duration kDelay = std::chrono::seconds(10);
 
-    explicit StateStore(std::string path) : path_(std::move(path)) {}
+    // `read_only` (--dry-run, which changes nothing): read at start, never written.
+    StateStore(std::string path, bool read_only) : path_(std::move(path)), read_only_(read_only) {}
     std::vector<Ipv6Address> load();
     // The daemon's count of responder-path changes (MirrorPolicy::responder_changes(), summed):
     // a new value schedules a write.
@@ -31,6 +32,7 @@ public:
 
 private:
     std::string path_;
+    bool read_only_ = false;
     std::uint64_t changes_ = 0;
     std::optional<TimePoint> deadline_;
     std::vector<Ipv6Address> on_disk_;  // what the file holds, as far as we know
