@@ -126,19 +126,31 @@ class AnnounceScaleTest(harness.NetnsCase):
     def test_idle_after_a_start_with_100000_addresses(self):
         add_bulk(BIG)
         d = self.daemon()
+        pid = d.proc.pid
+
+        def asleep():
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] == "S"
+        # Its descriptors once in its loop, before any control client (sd_notify's socket, open
+        # for a moment around READY=1, gone).
+        topology.wait_until(asleep, 5, "the daemon to wait in its loop")
+        descriptors = len(os.listdir(f"/proc/{pid}/fd"))
         self.wait_entries(d, BIG, timeout=60)
         stats = d.stats()
         self.assertEqual((stats["announcements_waiting"], stats["verifications_in_flight"]),
                          (0, 0), "the start's work is not done")
-        # Each ndproxyctl call wakes the daemon once more when it hangs up: settled is half a
-        # second without a wake-up. A daemon that woke more often would never settle.
+
         def switches():
-            return harness.proc_status(d.proc.pid, "voluntary_ctxt_switches")
+            return harness.proc_status(pid, "voluntary_ctxt_switches")
         seen = []
 
         def settled():
+            """ndproxyctl's last connection closed and its end read (the daemon wakes once for
+            it, a moment after ndproxyctl returns), asleep, and no wake-up since the last look.
+            A daemon that woke every half second or more often would never settle."""
             seen.append(switches())
-            return len(seen) > 1 and seen[-2] == seen[-1]
+            return (len(os.listdir(f"/proc/{pid}/fd")) == descriptors and asleep()
+                    and len(seen) > 1 and seen[-2] == seen[-1])
         topology.wait_until(settled, 5, "the daemon to settle", interval=0.5)
         # The measurement itself: ten seconds of nothing happening, counted by the kernel.
         before = switches()
@@ -146,7 +158,6 @@ class AnnounceScaleTest(harness.NetnsCase):
         woken = switches() - before
         harness.note(f"{woken} wake-ups in {WINDOW} s with {BIG} addresses")
         self.assertEqual(woken, 0)
-
 
 if __name__ == "__main__":
     unittest.main()
