@@ -21,6 +21,8 @@ enum class LogLevel { error, warn, info, debug };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/ndproxy/ndproxyd.conf";
 inline constexpr const char* kDefaultControlSocket = "/run/ndproxyd/control.sock";
+// In the packaged unit's StateDirectory=, kept across restarts and upgrades.
+inline constexpr const char* kDefaultStateFile = "/var/lib/ndproxy/responder.state";
 // The system user the Debian package creates; its group owns the control socket.
 inline constexpr const char* kDefaultUser = "ndproxy";
 // The largest --max-entries (and other per-address counts) accepted.
@@ -59,6 +61,8 @@ struct Config {
     bool announce = true;
     bool manage_sysctls = true;
     std::string control_socket = kDefaultControlSocket;
+    // The addresses the responder answers, so that a restart does not announce them again.
+    std::string state_file = kDefaultStateFile;
     // Who a daemon started as root becomes (README "Security"). Unset: kDefaultUser if that
     // user exists, root with a warning otherwise; a user named here must exist.
     std::optional<std::string> user;
@@ -74,6 +78,8 @@ struct Config {
     std::chrono::milliseconds resync_interval{std::chrono::seconds(60)};
     unsigned announce_count = 3;  // RFC 4861 §7.2.6: MAX_NEIGHBOR_ADVERTISEMENT
     std::chrono::milliseconds announce_interval{std::chrono::seconds(1)};
+    // Unsolicited advertisements a second at most, per uplink (docs/design.md §Announcements).
+    unsigned announce_rate = 200;
     std::size_t netlink_buffer = 4u << 20;  // bytes; receive buffer of the event socket
 
     // Resource bounds: what hostile input or a runaway VM can make the daemon hold. Each one,

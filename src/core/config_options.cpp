@@ -210,6 +210,13 @@ void apply_control_socket(Config& config, std::span<const Setting> settings) {
     config.control_socket = settings.front().value;
 }
 
+void apply_state_file(Config& config, std::span<const Setting> settings) {
+    if (settings.front().value.empty()) {
+        reject(settings.front(), "expected a path");
+    }
+    config.state_file = settings.front().value;
+}
+
 void apply_user(Config& config, std::span<const Setting> settings) {
     if (settings.front().value.empty()) {
         reject(settings.front(), "expected a user name");
@@ -263,6 +270,10 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      boolean<&Config::manage_sysctls, false>()},
     {"control-socket", 0, value, anywhere, general, optional, "PATH", "default {default}",
      custom(&apply_control_socket, &shown_value<&Config::control_socket>)},
+    {"state-file", 0, value, anywhere, general, optional, "PATH",
+     "where the addresses the responder answers are kept, so that a restart does not "
+     "announce them again (default {default})",
+     custom(&apply_state_file, &shown_value<&Config::state_file>)},
     {"user", 0, value, anywhere, general, optional, "NAME",
      "started as root, run as NAME with only CAP_NET_ADMIN and CAP_NET_RAW; root: stay root "
      "(default {default}, if that user exists)",
@@ -293,6 +304,11 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
     {"announce-interval", 0, value, anywhere, tuning, optional, "SECONDS",
      "time between those advertisements (default {default})",
      seconds<&Config::announce_interval>()},
+    // docs/design.md §Announcements: why 200.
+    {"announce-rate", 0, value, anywhere, tuning, optional, "N",
+     "most unsolicited advertisements per second on each uplink; changed addresses go first "
+     "(default {default})",
+     whole_number<&Config::announce_rate, 1, 100000>()},
     {"netlink-buffer", 0, value, anywhere, tuning, optional, "BYTES",
      "receive buffer of the netlink event socket, at least {min} (default {default})",
      whole_number<&Config::netlink_buffer, 4096, kMaxNetlinkBuffer>()},

@@ -28,8 +28,13 @@ ParsedRequest parse_request(std::string_view line) {
         return {Request{*known}, {}};
     }
     const auto address = document.find("address");
-    if (address == document.end() || !address->is_string()) {
-        return {std::nullopt, "announce needs an \"address\" string"};
+    const auto all = document.find("all");
+    if (all != document.end() && address == document.end() && all->is_boolean() &&
+        all->get<bool>()) {
+        return {Request{Command::announce, std::nullopt, true}, {}};
+    }
+    if (address == document.end() || !address->is_string() || all != document.end()) {
+        return {std::nullopt, "announce needs an \"address\" string or \"all\": true"};
     }
     const auto parsed = Ipv6Address::parse(address->get_ref<const std::string&>());
     if (!parsed) {

@@ -5,6 +5,8 @@
 // Request:  {"command": "list" | "stats" | "status" | "resync" | "monitor"}
 //           {"command": "announce", "address": "2001:db8:1::10"}: re-sends the unsolicited
 //           advertisements for an address the daemon proxies (failover scripts)
+//           {"command": "announce", "all": true}: the same for every address, at the pace of
+//           --announce-rate behind the announcements of changes (after maintenance)
 // Who may ask what: list, stats, status and monitor are for any client that can connect to the
 // socket
 // (group ndproxy, mode 0660); resync, announce and every later command that changes anything
@@ -18,6 +20,7 @@
 //           {"ok": true, "stats": {COUNTERS}}           for "stats"
 //           {"ok": true, "status": {STATUS}}            for "status"
 //           {"ok": true}                                for "resync" and "announce"
+//           {"ok": true, "addresses": N}                for "announce" with "all": how many
 //           {"ok": true}, then EVENT lines               for "monitor" (below)
 //           {"ok": false, "error": "2001:db8:1::10 is not proxied here"} for an address the
 //           daemon holds no entry for (it never announces an address it does not answer for)
@@ -138,6 +141,7 @@ struct Peer {
 struct Request {
     Command command;
     std::optional<Ipv6Address> address = std::nullopt;  // announce
+    bool all = false;                                   // announce: every address
 };
 
 // Parses one request line. Returns the request, or an error message for the reply.

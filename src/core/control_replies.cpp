@@ -66,6 +66,10 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return mirror.probe_answers;
         case Id::announcements_sent:
             return io.announcements_sent;
+        case Id::announcements_delayed:
+            return service.pacer().counters().delayed;
+        case Id::announcements_dropped:
+            return service.pacer().counters().dropped;
         case Id::address_conflicts:
             return mirror.address_conflicts;
         case Id::conflict_defences:
@@ -140,6 +144,8 @@ nlohmann::json value_of(stats::Id id, const MirrorService& service,
             return responder.policy().negative_cache_size();
         case Id::answer_budget:
             return responder.policy().answer_budget();
+        case Id::announcements_waiting:
+            return service.pacer().waiting();
     }
     return nullptr;  // not reached: the switch names every Id
 }

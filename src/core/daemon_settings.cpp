@@ -26,6 +26,7 @@ ServiceSettings service_settings(const Config& config) {
     settings.bindings = config.bindings;
     settings.router = config.router;
     settings.dry_run = config.dry_run;
+    settings.announce_rate = config.announce_rate;
     settings.mirror.prefixes = config.prefixes;
     settings.mirror.withdraw_after = config.withdraw_after;
     settings.mirror.announce_count = config.announce ? config.announce_count : 0;

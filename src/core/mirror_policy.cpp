@@ -92,8 +92,10 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
             // upstream router followed. An answer to our probe, by contrast, says only that
             // it never left, so on_advertisement() does not announce; nor does a VM that
             // answers while another host claims it, which make_live() defends instead.
-            const bool returned = entry->gone_since.has_value() && entry->path != Path::pending &&
-                                  !entry->claim.confirming;
+            // Only after its neighbour went: one confirmed because nothing vouched for it (adopted
+            // at the start, or verified and checked on the slow timer) never left.
+            const bool returned = entry->gone_since.has_value() && entry->vanished &&
+                                  entry->path != Path::pending && !entry->claim.confirming;
             entry->answered = false;
             make_live(*entry, update.ifindex, update.lladdr, now, out);
             if (returned) {
@@ -117,6 +119,7 @@ Actions MirrorPolicy::on_neighbour(const NeighbourUpdate& update, TimePoint now)
         // and said while we confirm it gone, it is a return, whichever came first, the claim
         // or the deletion.
         entry.claim.confirming = false;
+        entry.vanished = true;
         start_confirming_gone(entry, now, out);
     }
     return out;
@@ -214,6 +217,7 @@ Actions MirrorPolicy::on_interface_gone(int ifindex, TimePoint now) {
     for (auto& [address, entry] : entries_) {
         if (entry.ifindex == ifindex) {
             entry.nud_state = nud::none;
+            entry.vanished = true;
             start_confirming_gone(entry, now, out);
         }
     }
@@ -275,6 +279,7 @@ void MirrorPolicy::make_live(MirrorEntry& entry, int ifindex,
     }
     entry.claim.confirming = false;
     entry.gone_since.reset();
+    entry.vanished = false;
     if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {
         install(entry, now, out);
     }
@@ -297,35 +302,13 @@ void MirrorPolicy::install(MirrorEntry& entry, TimePoint now, Actions& out) {
         set_in_kernel(entry, true);
         ++counters_.entries_added;
     }
-    // Whoever answers later, kernel or responder, the announcement is ours to make.
-    if (fresh || entry.path == Path::kernel) {
+    // Whoever answers later, kernel or responder, the announcement is ours to make; but only
+    // for an address that arrived while we run (docs/design.md §Announcements). Putting back
+    // a kernel entry that vanished changes nothing upstream.
+    if (fresh && entry.new_here) {
         start_announcing(entry, settings_.announce_count, now, out);
     }
     reschedule(entry);
-}
-
-void MirrorPolicy::start_announcing(MirrorEntry& entry, unsigned count, TimePoint now,
-                                    Actions& out) {
-    // RFC 4861 §7.2.6: up to MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements, so that
-    // caches still pointing at another host's MAC (a VM that migrated here) switch at once.
-    if (count == 0) {
-        return;
-    }
-    out.push_back(action::Announce{entry.address});
-    entry.announcements_left = count - 1;
-    entry.next_announcement = now + settings_.announce_interval;
-    reschedule(entry);
-}
-
-std::optional<Actions> MirrorPolicy::announce(const Ipv6Address& address, unsigned count,
-                                              TimePoint now) {
-    auto found = entries_.find(address);
-    if (found == entries_.end()) {
-        return std::nullopt;
-    }
-    Actions out;
-    start_announcing(found->second, count, now, out);
-    return out;
 }
 
 void MirrorPolicy::start_confirming_gone(MirrorEntry& entry, TimePoint now, Actions& out) {
@@ -360,7 +343,7 @@ void MirrorPolicy::withdraw(const Ipv6Address& address, Actions& out) {
 
 void MirrorPolicy::run_timers(MirrorEntry& entry, TimePoint now, Actions& out) {
     if (entry.announcements_left > 0 && entry.next_announcement <= now) {
-        out.push_back(action::Announce{entry.address});
+        out.push_back(action::Announce{entry.address, true});
         --entry.announcements_left;
         entry.next_announcement = now + settings_.announce_interval;
     }

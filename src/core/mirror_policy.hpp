@@ -37,9 +37,11 @@ struct Probe {
     Ipv6Address address;
     int ifindex = 0;
 };
-// Send one unsolicited Neighbor Advertisement for `address` on the external interface.
+// Send one unsolicited Neighbor Advertisement for `address` on the external interface;
+// `repeat`: not the first since it changed (the pace sends those later).
 struct Announce {
     Ipv6Address address;
+    bool repeat = false;
 };
 // Another host (`claimant`, the MAC its advertisement named) claimed `address`, whose VM still
 // answers here on `ifindex`: an address conflict (for the log; once until it is over).
@@ -135,6 +137,10 @@ struct MirrorEntry {
 
     unsigned announcements_left = 0;
     TimePoint next_announcement{};
+    // docs/design.md §Announcements: not found at the start, so announced once answerable.
+    bool new_here = true;
+    // Its neighbour went (deleted, FAILED, link gone): speaking again, it may come from elsewhere.
+    bool vanished = false;
 
     ClaimState claim;
 
@@ -226,8 +232,12 @@ public:
     // since a probe that cannot be sent proves nothing (a bridge being recreated); when one
     // appears, every confirmation starts over on it.
     Actions set_probing_possible(bool possible, TimePoint now);
-    // Mark and sweep against a complete view of the kernel.
+    // Mark and sweep against a complete view of the kernel. The first is the start: the router
+    // knows what it finds, and none of it is announced.
     Actions reconcile(const KernelSnapshot& snapshot, TimePoint now);
+    // What the responder answered before a restart (the state file): the first reconcile adopts
+    // and confirms it, as it does its own kernel entries (docs/design.md §Ownership).
+    void remember(std::vector<Ipv6Address> addresses) { remembered_ = std::move(addresses); }
     // The slow timer: entries the kernel does not vouch for (no neighbour entry: learned by
     // verification, adopted after a restart, or garbage-collected) are confirmed again, so that
     // one whose VM left without a trace is withdrawn in the end too.
@@ -273,6 +283,8 @@ public:
     // Entries on the kernel path (written, or being written) and on the responder path.
     [[nodiscard]] std::size_t kernel_path_count() const { return kernel_path_; }
     [[nodiscard]] std::size_t responder_path_count() const { return responder_path_; }
+    // Grows whenever an entry joins or leaves the responder path (the state file's contents).
+    [[nodiscard]] std::uint64_t responder_changes() const { return responder_changes_; }
     [[nodiscard]] bool is_own_address(const Ipv6Address& address) const {
         return own_addresses_.contains(address);
     }
@@ -354,6 +366,7 @@ private:
     void run_claim_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     [[nodiscard]] static TimePoint claim_deadline(const MirrorEntry& entry);
     void adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies, TimePoint now, Actions& out);
+    void adopt_remembered(TimePoint now, Actions& out);
     void run_timers(MirrorEntry& entry, TimePoint now, Actions& out);
     void reschedule(MirrorEntry& entry);
     void set_path(MirrorEntry& entry, Path path);
@@ -377,6 +390,10 @@ private:
     std::deque<Ipv6Address> promotion_queue_;
     std::size_t kernel_path_ = 0;
     std::size_t responder_path_ = 0;
+    std::uint64_t responder_changes_ = 0;
+    std::vector<Ipv6Address> remembered_;
+    bool started_ = false;  // the first reconcile is done
+    bool quiet_ = false;    // in the first reconcile: nothing admitted is new_here
     MirrorCounters counters_;
     bool probing_paused_ = false;
     bool refused_since_reconcile_ = false;

@@ -12,6 +12,9 @@ namespace ndproxy {
 
 Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     Actions out;
+    // The start's state is not news to the router: nothing admitted now is announced.
+    quiet_ = !started_;
+    started_ = true;
     refused_since_reconcile_ = false;
     own_addresses_ = {snapshot.own_addresses.begin(), snapshot.own_addresses.end()};
     fast_path_.note_everything();
@@ -87,11 +90,16 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
     // Everything else we know of has lost its neighbour while we were not looking.
     for (auto& [address, entry] : entries_) {
         if (!vouched.contains(address)) {
+            entry.vanished = entry.vanished || nud_vouches_alive(entry.nud_state);
             entry.nud_state = nud::none;
             start_confirming_gone(entry, now, out);
         }
     }
     adopt_or_withdraw(owned, now, out);
+    if (quiet_) {
+        adopt_remembered(now, out);
+    }
+    remembered_ = {};
     // Entries that are wanted but missing from the kernel go (back) in.
     for (auto& [address, entry] : entries_) {
         if (entry.path == Path::pending || (entry.path == Path::kernel && !entry.in_kernel)) {
@@ -99,6 +107,7 @@ Actions MirrorPolicy::reconcile(const KernelSnapshot& snapshot, TimePoint now) {
         }
     }
     rebalance(out);
+    quiet_ = false;
     return out;
 }
 
@@ -191,6 +200,20 @@ void MirrorPolicy::adopt_or_withdraw(std::span<const Ipv6Address> owned_proxies,
         }
         set_in_kernel(*entry, true);
         set_path(*entry, Path::kernel);
+        start_confirming_gone(*entry, now, out);
+    }
+}
+
+void MirrorPolicy::adopt_remembered(TimePoint now, Actions& out) {
+    for (const Ipv6Address& address : remembered_) {
+        if (entries_.contains(address) || !in_scope(address) ||
+            foreign_proxies_.contains(address)) {
+            continue;
+        }
+        MirrorEntry* entry = admit(address, std::nullopt, now, out);
+        if (entry == nullptr) {
+            return;  // full: the rest come back when a VM speaks or a verification finds them
+        }
         start_confirming_gone(*entry, now, out);
     }
 }

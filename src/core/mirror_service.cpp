@@ -17,14 +17,15 @@ MirrorService::MirrorService(ServiceSettings settings, KernelPort& kernel, Packe
       packets_(packets),
       on_external_(std::move(on_external)),
       links_(settings_.external, settings_.internal),
-      policy_(settings_.mirror) {}
+      policy_(settings_.mirror),
+      pacer_(settings_.announce_rate) {}
 
 void MirrorService::full_resync(TimePoint now) {
     ++counters_.resyncs;
     const LinkTracker::Change change =
         links_.rebuild(only<LinkUpdate>(kernel_.dump(KernelTable::links)));
     for (const int ifindex : change.internal_gone) {
-        execute(policy_.on_interface_gone(ifindex, now));
+        execute(policy_.on_interface_gone(ifindex, now), now);
     }
     const TrackedLink& external = links_.external();
     log_presence(external, "external");
@@ -40,7 +41,7 @@ void MirrorService::full_resync(TimePoint now) {
         any_internal = any_internal || (link.present() && !link.without_discovery);
     }
     forget_departed_links();
-    execute(policy_.set_probing_possible(any_internal, now));
+    execute(policy_.set_probing_possible(any_internal, now), now);
 
     KernelSnapshot snapshot;
     addresses_.clear();
@@ -61,8 +62,9 @@ void MirrorService::full_resync(TimePoint now) {
     }
     snapshot.proxies = read_proxy_table();
     bind_prefixes();
-    execute(policy_.reconcile(snapshot, now));
+    execute(policy_.reconcile(snapshot, now), now);
     rewrite_router_flags();
+    announce_new_uplink_mac(now);
 }
 
 void MirrorService::on_kernel_readable(TimePoint now) {
@@ -78,19 +80,19 @@ void MirrorService::on_kernel_readable(TimePoint now) {
     for (const KernelEvent& event : drained.events) {
         if (const auto* neighbour = std::get_if<NeighbourUpdate>(&event)) {
             if (resolves_neighbours(neighbour->ifindex)) {
-                execute(policy_.on_neighbour(*neighbour, now));
+                execute(policy_.on_neighbour(*neighbour, now), now);
             }
         } else if (const auto* route = std::get_if<RouteUpdate>(&event)) {
-            execute(policy_.on_route(*route, now));
+            execute(policy_.on_route(*route, now), now);
         } else if (const auto* link = std::get_if<LinkUpdate>(&event)) {
             const LinkTracker::Change change = links_.apply(*link);
             for (const int ifindex : change.internal_gone) {
-                execute(policy_.on_interface_gone(ifindex, now));
+                execute(policy_.on_interface_gone(ifindex, now), now);
             }
             resync = resync || change.relevant;
         } else if (const auto* address = std::get_if<AddressUpdate>(&event)) {
             note_address(*address);
-            execute(policy_.on_own_address(*address));
+            execute(policy_.on_own_address(*address), now);
         }
     }
     // A configured link appeared, went, was renamed or went down or up. The kernel flushes
@@ -103,7 +105,8 @@ void MirrorService::on_kernel_readable(TimePoint now) {
 void MirrorService::on_advertisement(const ReceivedAdvertisement& received, TimePoint now) {
     if (links_.is_internal(received.ifindex)) {
         execute(policy_.on_advertisement(received.ifindex, received.advert.target,
-                                         received.advert.target_lladdr, now));
+                                         received.advert.target_lladdr, now),
+                now);
         return;
     }
     const TrackedLink& external = links_.external();
@@ -114,13 +117,14 @@ void MirrorService::on_advertisement(const ReceivedAdvertisement& received, Time
         !received.advert.flags.solicited && received.advert.target_lladdr &&
         received.advert.target_lladdr != external.lladdr) {
         execute(policy_.on_claimed_elsewhere(received.advert.target, received.advert.target_lladdr,
-                                             now));
+                                             now),
+                now);
     }
 }
 
 void MirrorService::adopt_verified(int ifindex, const Ipv6Address& address,
                                    const std::optional<MacAddress>& lladdr, TimePoint now) {
-    execute(policy_.on_verified(ifindex, address, lladdr, now));
+    execute(policy_.on_verified(ifindex, address, lladdr, now), now);
 }
 
 void MirrorService::probe(const Ipv6Address& address) {
@@ -154,15 +158,15 @@ void MirrorService::note_address(const AddressUpdate& update) {
 }
 
 void MirrorService::on_timer(TimePoint now) {
-    execute(policy_.on_timer(now));
+    execute(policy_.on_timer(now), now);
 }
 
 void MirrorService::refresh_proxy_table(TimePoint now) {
     if (links_.external().present()) {
-        execute(policy_.sync_proxy_table(read_proxy_table(), now));
+        execute(policy_.sync_proxy_table(read_proxy_table(), now), now);
         rewrite_router_flags();
     }
-    execute(policy_.confirm_unvouched(now));
+    execute(policy_.confirm_unvouched(now), now);
     // Addresses refused while the table was full are known only to the kernel's neighbour
     // table, and a permanent neighbour sends no further events: once there is room again, a
     // fresh dump brings them in.
@@ -172,28 +176,20 @@ void MirrorService::refresh_proxy_table(TimePoint now) {
     }
 }
 
-bool MirrorService::announce(const Ipv6Address& address, unsigned count, TimePoint now) {
-    const std::optional<Actions> actions = policy_.announce(address, count, now);
-    if (actions) {
-        log::info("announcing {} on request", address);
-        execute(*actions);
-    }
-    return actions.has_value();
-}
-
 void MirrorService::withdraw_all() {
-    execute(policy_.withdraw_all());
+    execute(policy_.withdraw_all(), last_now_);
 }
 
 void MirrorService::reconfigure(ServiceSettings settings, TimePoint now) {
     if (settings.external != settings_.external) {
         // Entries on the old uplink are ours to remove; the new one starts from a dump.
-        execute(policy_.withdraw_all());
+        execute(policy_.withdraw_all(), now);
         external_hooked_ifindex_ = 0;
     }
     settings_ = std::move(settings);
+    pacer_.set_rate(settings_.announce_rate);
     links_ = LinkTracker(settings_.external, settings_.internal);
-    execute(policy_.reconfigure(settings_.mirror));
+    execute(policy_.reconfigure(settings_.mirror), now);
     full_resync(now);
 }
 
@@ -211,7 +207,8 @@ void MirrorService::tell_fast_path_uplink() {
     fast_path_uplink_ = uplink;
 }
 
-void MirrorService::execute(const Actions& actions) {
+void MirrorService::execute(const Actions& actions, TimePoint now) {
+    last_now_ = now;
     note_table_full();
     // The fast path forgets a kernel-held address before its entry is withdrawn, and learns
     // one once it is written: no solicitation is dropped that nobody answers.
@@ -241,7 +238,10 @@ void MirrorService::execute(const Actions& actions) {
         if (const auto* probe = std::get_if<action::Probe>(&action)) {
             send_probe(*probe);
         } else if (const auto* announce = std::get_if<action::Announce>(&action)) {
-            announcement_queue_.push_back(announce->address);
+            pacer_.push(announce->address,
+                        announce->repeat ? AnnouncementPacer::Priority::repeat
+                                         : AnnouncementPacer::Priority::first,
+                        now);
         } else if (const auto* refused = std::get_if<action::MacRefused>(&action)) {
             log_mac_refusal(*refused);
         } else if (const auto* wrong = std::get_if<action::InterfaceRefused>(&action)) {
@@ -259,7 +259,7 @@ void MirrorService::execute(const Actions& actions) {
             }
         }
     }
-    send_queued_announcements();
+    send_due_announcements(now);
     publish_events(actions);
 }
 
@@ -314,25 +314,6 @@ void MirrorService::log_conflict(const action::Conflict& conflict) {
         std::chrono::duration_cast<std::chrono::seconds>(MirrorPolicy::kDefendInterval).count());
 }
 
-std::optional<TimePoint> MirrorService::next_wakeup() const {
-    if (!announcement_queue_.empty()) {
-        return TimePoint{};  // long past: the loop comes back as soon as it has looked around
-    }
-    return policy_.next_wakeup();
-}
-
-void MirrorService::send_queued_announcements() {
-    for (std::size_t sent = 0; sent < kAnnouncementsPerTurn && !announcement_queue_.empty();
-         ++sent) {
-        const Ipv6Address address = announcement_queue_.front();
-        announcement_queue_.pop_front();
-        // Withdrawn while waiting: announcing it now would draw traffic nobody forwards.
-        if (policy_.entries().contains(address)) {
-            send_announcement(address);
-        }
-    }
-}
-
 void MirrorService::note_table_full() {
     // Once per episode: a flood of refusals must not become a flood of log lines.
     const std::uint64_t refused = policy_.counters().entries_limit;
@@ -369,21 +350,6 @@ void MirrorService::send_probe(const action::Probe& probe) {
         } else {
             ++counters_.send_errors;
         }
-    }
-}
-
-void MirrorService::send_announcement(const Ipv6Address& address) {
-    const TrackedLink& external = links_.external();
-    if (settings_.dry_run || !external.present()) {
-        return;
-    }
-    // RFC 4861 §7.2.6: unsolicited, to all-nodes, S clear; O set so that caches holding another
-    // host's MAC for this address (a VM that migrated here) switch to ours.
-    const ndp::Advertisement advert{address, {settings_.router, false, true}, external.lladdr};
-    if (packets_.send_advertisement(external.ifindex, kAllNodes, advert)) {
-        ++counters_.announcements_sent;
-    } else {
-        ++counters_.send_errors;
     }
 }
 

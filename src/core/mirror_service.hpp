@@ -1,13 +1,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/announcement_pacer.hpp"
 #include "core/config.hpp"
 #include "core/kernel_port.hpp"
 #include "core/link_tracker.hpp"
@@ -22,8 +22,9 @@ struct ServiceSettings {
     std::vector<std::string> internal;
     std::vector<PrefixBinding> bindings;  // prefixes bound to internal interfaces
     MirrorSettings mirror;
-    bool router = false;   // R flag in our advertisements
-    bool dry_run = false;  // log kernel writes and announcements instead of doing them
+    bool router = false;           // R flag in our advertisements
+    bool dry_run = false;          // log kernel writes and announcements instead of doing them
+    unsigned announce_rate = 200;  // unsolicited advertisements a second (--announce-rate)
 };
 
 struct ServiceCounters {
@@ -62,6 +63,11 @@ public:
     void refresh_proxy_table(TimePoint now);
     // `ndproxyctl announce`: false if the address is not proxied here.
     bool announce(const Ipv6Address& address, unsigned count, TimePoint now);
+    // `ndproxyctl announce --all`: `count` paced passes over every answered address, behind
+    // the announcements of changes. Returns the addresses.
+    std::size_t announce_all(unsigned count, TimePoint now);
+    // Before the first resync: what the responder answered before a restart (the state file).
+    void remember(std::vector<Ipv6Address> addresses) { policy_.remember(std::move(addresses)); }
     // --flush-on-exit.
     void withdraw_all();
     // SIGHUP: new interfaces, prefixes or modes; learned state is kept.
@@ -71,18 +77,19 @@ public:
     // nullptr: nowhere. `sink` must outlive the service's activity.
     void set_monitor(monitor::Sink* sink);
 
-    // The policy's next deadline, or at once while announcements wait for their turn.
+    // The policy's next deadline, or when the pace lets the next announcements go.
     [[nodiscard]] std::optional<TimePoint> next_wakeup() const;
     [[nodiscard]] const MirrorPolicy& policy() const { return policy_; }
     [[nodiscard]] const LinkTracker& links() const { return links_; }
     [[nodiscard]] const ServiceCounters& counters() const { return counters_; }
+    [[nodiscard]] const AnnouncementPacer& pacer() const { return pacer_; }
     [[nodiscard]] const ServiceSettings& settings() const { return settings_; }
 
 private:
     ProxyTable read_proxy_table();
     void rewrite_router_flags();
     void handle_link_changes(const LinkTracker::Change& change, TimePoint now);
-    void execute(const Actions& actions);
+    void execute(const Actions& actions, TimePoint now);
     // The monitor's events for what the policy did in the call whose `actions` these are.
     void publish_events(const Actions& actions);
     void write_proxies(const std::vector<KernelPort::ProxyWrite>& writes);
@@ -102,7 +109,8 @@ private:
     void log_interface_refusal(const action::InterfaceRefused& refused);
     void tell_fast_path_uplink();
     void send_announcement(const Ipv6Address& address);
-    void send_queued_announcements();
+    void send_due_announcements(TimePoint now);
+    void announce_new_uplink_mac(TimePoint now);
     void note_table_full();
     void log_mac_refusal(const action::MacRefused& refused);
     void log_conflict(const action::Conflict& conflict);
@@ -118,11 +126,12 @@ private:
     int external_hooked_ifindex_ = 0;
     std::set<std::pair<int, Ipv6Address>> addresses_;  // the host's own, by interface
     std::map<std::string, int> logged_ifindex_;        // what the log last said of each link
-    // Announcements leave at most kAnnouncementsPerTurn per event-loop turn, the rest in the
-    // next turns: a start with 100,000 addresses would otherwise spend half a second sending
-    // before the loop serves a solicitation, a netlink event or the control socket again.
-    static constexpr std::size_t kAnnouncementsPerTurn = 256;
-    std::deque<Ipv6Address> announcement_queue_;
+    // docs/design.md §Announcements: per uplink, since each is a segment of its own.
+    AnnouncementPacer pacer_;
+    static constexpr unsigned kBacklogSeconds = 10;  // a longer backlog is logged, once
+    bool backlog_logged_ = false;
+    std::optional<MacAddress> uplink_mac_;  // the uplink's MAC when last seen
+    TimePoint last_now_{};                  // for withdraw_all(), which announces nothing
     struct FastPathUplink {
         MacAddress mac;
         std::optional<Ipv6Address> link_local;

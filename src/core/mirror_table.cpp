@@ -41,6 +41,7 @@ MirrorEntry* MirrorPolicy::admit(const Ipv6Address& address,
     entry.address = address;
     entry.lladdr = lladdr;
     entry.first_seen = now;
+    entry.new_here = !quiet_;
     return &entry;
 }
 
@@ -50,6 +51,9 @@ void MirrorPolicy::set_path(MirrorEntry& entry, Path path) {
     }
     if (recording_) {
         changes_.push_back({entry.address, entry.path, path});
+    }
+    if ((entry.path == Path::responder) != (path == Path::responder)) {
+        ++responder_changes_;
     }
     kernel_path_ -= entry.path == Path::kernel ? 1 : 0;
     responder_path_ -= entry.path == Path::responder ? 1 : 0;

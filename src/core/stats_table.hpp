@@ -32,6 +32,8 @@ enum class Id : std::uint8_t {
     probes_sent,
     probe_answers,
     announcements_sent,
+    announcements_delayed,
+    announcements_dropped,
     address_conflicts,
     conflict_defences,
     defences_held_off,
@@ -69,6 +71,7 @@ enum class Id : std::uint8_t {
     verifications_in_flight,
     negative_cache,
     answer_budget,
+    announcements_waiting,
 };
 
 struct Metric {
@@ -93,6 +96,12 @@ inline constexpr auto kTable = std::to_array<Metric>({
     {Id::probe_answers, "probe_answers", Kind::counter, "Answers to those solicitations."},
     {Id::announcements_sent, "announcements_sent", Kind::counter,
      "Unsolicited Neighbor Advertisements sent on the external link."},
+    // docs/design.md §Announcements.
+    {Id::announcements_delayed, "announcements_delayed", Kind::counter,
+     "Unsolicited advertisements that waited for their turn (--announce-rate) instead of "
+     "leaving at once."},
+    {Id::announcements_dropped, "announcements_dropped", Kind::counter,
+     "Unsolicited advertisements not sent: a minute's worth at --announce-rate waited already."},
     // README "Address conflicts".
     {Id::address_conflicts, "address_conflicts", Kind::counter,
      "Address conflicts begun: another host claimed an address whose VM still answers here."},
@@ -171,6 +180,8 @@ inline constexpr auto kTable = std::to_array<Metric>({
     {Id::negative_cache, "negative_cache", Kind::gauge, "Unknown targets remembered as absent."},
     {Id::answer_budget, "answer_budget", Kind::gauge,
      "Responder answers per second allowed in all now (lost solicitations shrink it)."},
+    {Id::announcements_waiting, "announcements_waiting", Kind::gauge,
+     "Unsolicited advertisements waiting for their turn now, announce --all's included."},
 });
 
 namespace detail {
@@ -180,7 +191,7 @@ consteval bool rows_in_id_order() {
             return false;
         }
     }
-    return static_cast<std::size_t>(Id::answer_budget) + 1 == kTable.size();
+    return static_cast<std::size_t>(Id::announcements_waiting) + 1 == kTable.size();
 }
 }  // namespace detail
 static_assert(detail::rows_in_id_order(), "one row per Id, in the Id's order");

@@ -46,6 +46,7 @@ struct Invocation {
     bool socket_given = false;
     std::string command;
     std::vector<std::string> addresses;  // announce
+    bool all = false;                    // announce --all
     bool json = false;
     bool kernel = false;                     // list --kernel
     bool prometheus = false;                 // stats --prometheus
@@ -64,6 +65,8 @@ po::options_description visible_options() {
          "JSON object per line (monitor)")
         ("kernel", po::bool_switch(),
          "list: read the kernel's proxy table directly instead of asking the daemon")
+        ("all", po::bool_switch(),
+         "announce: every address the daemon proxies, at the pace of its --announce-rate")
         ("prometheus", po::bool_switch(),
          "stats: print the counters in Prometheus text format (node_exporter textfile collector)")
         ("config,c", po::value<std::string>()->value_name("PATH"),
@@ -81,7 +84,7 @@ std::string help_text() {
     text << "Usage: ndproxyctl [--socket PATH] COMMAND [--json]\n"
             "       ndproxyctl [--socket PATH] list --kernel [--json]\n"
             "       ndproxyctl [--socket PATH] stats --prometheus\n"
-            "       ndproxyctl [--socket PATH] announce ADDRESS...\n"
+            "       ndproxyctl [--socket PATH] announce ADDRESS... | --all\n"
             "       ndproxyctl [--socket PATH] doctor [-c PATH] [--window SECONDS] [--json]\n"
             "\n"
             "Commands:\n"
@@ -94,7 +97,8 @@ std::string help_text() {
             "  status   interfaces, prefixes, modes, uptime, entry count\n"
             "  resync   make the daemon re-read the kernel's tables now\n"
             "  announce send the unsolicited advertisements for proxied ADDRESSes again, so\n"
-            "           that the upstream router points them at this host now (failover)\n"
+            "           that the upstream router points them at this host now (failover);\n"
+            "           --all: every address, paced (after maintenance)\n"
             "  doctor   check the host (sysctls, routes, bridges, the daemon and the kernel's\n"
             "           proxy table) against the daemon's configuration; says what is wrong\n"
             "           and how to fix it. Exit status 0 all OK, 1 a warning, 2 a failure\n"
@@ -145,6 +149,7 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     invocation.json = values["json"].as<bool>();
     invocation.kernel = values["kernel"].as<bool>();
     invocation.prometheus = values["prometheus"].as<bool>();
+    invocation.all = values["all"].as<bool>();
     if (!values.count("command")) {
         throw UsageError(
             "missing command (list, stats, status, resync, announce, doctor or monitor)");
@@ -159,8 +164,11 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     }
     if (invocation.command == "announce") {
         invocation.addresses.assign(words.begin() + 1, words.end());
-        if (invocation.addresses.empty()) {
-            throw UsageError("announce needs at least one ADDRESS");
+        if (invocation.addresses.empty() && !invocation.all) {
+            throw UsageError("announce needs at least one ADDRESS, or --all");
+        }
+        if (!invocation.addresses.empty() && invocation.all) {
+            throw UsageError("announce takes ADDRESSes or --all, not both");
         }
         for (const std::string& address : invocation.addresses) {
             if (!ndproxy::Ipv6Address::parse(address)) {
@@ -172,6 +180,9 @@ Invocation parse_invocation(int argc, const char* const argv[]) {
     }
     if (invocation.json && (invocation.command == "resync" || invocation.command == "announce")) {
         throw UsageError(fmt::format("--json does not apply to {}", invocation.command));
+    }
+    if (invocation.all && invocation.command != "announce") {
+        throw UsageError("--all applies only to announce");
     }
     if (invocation.kernel && invocation.command != "list") {
         throw UsageError("--kernel applies only to list");
@@ -289,6 +300,9 @@ int run(int argc, const char* const argv[]) {
         return monitor(invocation);
     }
     if (invocation.command == "announce") {
+        if (invocation.all) {
+            ctl::send_request(invocation.socket_path, {{"command", "announce"}, {"all", true}});
+        }
         // One request each; the first address the daemon refuses stops the run (exit 1), so a
         // failover script notices.
         for (const std::string& address : invocation.addresses) {

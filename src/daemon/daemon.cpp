@@ -10,6 +10,7 @@
 #include "core/control_list.hpp"
 #include "core/control_replies.hpp"
 #include "core/log.hpp"
+#include "core/responder_state.hpp"
 #include "linux/sysctl.hpp"
 
 namespace ndproxy {
@@ -48,6 +49,7 @@ Daemon::Daemon(CommandLine startup, FastPaths fast_paths)
     : startup_(std::move(startup)),
       config_(startup_.config),
       signals_({SIGTERM, SIGINT, SIGHUP}),
+      state_(config_.state_file, config_.dry_run),
       started_(Clock::now()),
       fast_path_note_(std::move(fast_paths.note)) {
     std::vector<std::unique_ptr<SolicitationFilter>>& filters = fast_paths.filters;
@@ -62,6 +64,9 @@ Daemon::Daemon(CommandLine startup, FastPaths fast_paths)
         const TimePoint now = Clock::now();
         for (const auto& uplink : uplinks_) {
             uplink->on_timer(now);
+        }
+        if (state_.deadline() && *state_.deadline() <= now) {
+            write_state();
         }
     });
     loop_.add(proxy_refresh_.fd(), EPOLLIN, [this](std::uint32_t) {
@@ -106,9 +111,14 @@ int Daemon::run() {
     }
     warn_about_prefixes_the_unit_blocks(config_);
     warn_about_idle_uplinks(config_);
+    const std::vector<Ipv6Address> remembered = state_.load();
     for (const auto& uplink : uplinks_) {
+        uplink->service().remember(remembered);
         uplink->service().full_resync(Clock::now());
     }
+    // The start's table, on disk now if it differs, so that idle means idle from here on.
+    note_state_changes(Clock::now());
+    write_state();
     check_neighbour_capacity(entry_count());
     arm_wakeup();
     sd_notify(0, "READY=1");
@@ -116,6 +126,7 @@ int Daemon::run() {
     log::info("ready: {}", control::status_line(views()));
     while (running_) {
         loop_.run_once(-1);
+        note_state_changes(Clock::now());
         arm_wakeup();
     }
     if (config_.flush_on_exit) {
@@ -124,13 +135,17 @@ int Daemon::run() {
             uplink->service().withdraw_all();
         }
     }
+    note_state_changes(Clock::now());
+    if (state_.dirty()) {
+        write_state();
+    }
     sd_notify(0, "STOPPING=1");
     log::info("exiting; {}", control::status_line(views()));
     return 0;
 }
 
 void Daemon::arm_wakeup() {
-    std::optional<TimePoint> next;
+    std::optional<TimePoint> next = state_.deadline();
     for (const auto& uplink : uplinks_) {
         if (const auto wakeup = uplink->next_wakeup()) {
             next = std::min(next.value_or(TimePoint::max()), *wakeup);
@@ -141,6 +156,22 @@ void Daemon::arm_wakeup() {
     } else {
         wakeup_.disarm();
     }
+}
+
+void Daemon::note_state_changes(TimePoint now) {
+    std::uint64_t changes = 0;
+    for (const auto& uplink : uplinks_) {
+        changes += uplink->service().policy().responder_changes();
+    }
+    state_.note(changes, now);
+}
+
+void Daemon::write_state() {
+    std::vector<Ipv6Address> held;
+    for (const auto& uplink : uplinks_) {
+        responder_state::add_responder_held(uplink->service().policy(), held);
+    }
+    state_.write(held);
 }
 
 std::vector<control::UplinkView> Daemon::views() const {
@@ -181,11 +212,15 @@ void Daemon::reload() {
         return;
     }
     if (fresh.control_socket != config_.control_socket ||
-        fresh.netlink_buffer != config_.netlink_buffer || fresh.user != config_.user) {
-        log::warn("SIGHUP: control-socket, netlink-buffer and user changes take effect at restart");
+        fresh.netlink_buffer != config_.netlink_buffer || fresh.user != config_.user ||
+        fresh.state_file != config_.state_file) {
+        log::warn(
+            "SIGHUP: control-socket, netlink-buffer, state-file and user changes take effect at "
+            "restart");
         fresh.control_socket = config_.control_socket;
         fresh.netlink_buffer = config_.netlink_buffer;
         fresh.user = config_.user;
+        fresh.state_file = config_.state_file;
     }
     config_ = std::move(fresh);
     log::set_level(config_.log_level);
@@ -269,6 +304,14 @@ nlohmann::json Daemon::answer(const control::Request& request) {
         case control::Command::announce:
             // The configured count even under --no-announce: the operator asks for it. RFC
             // 4861 §7.2.6 allows up to MAX_NEIGHBOR_ADVERTISEMENT (3) unsolicited ones.
+            if (request.all) {
+                std::size_t addresses = 0;
+                for (const auto& uplink : uplinks_) {
+                    addresses +=
+                        uplink->service().announce_all(std::max(config_.announce_count, 1u), now);
+                }
+                return {{"ok", true}, {"addresses", addresses}};
+            }
             // On the uplink whose prefixes hold it: prefixes never overlap across uplinks.
             for (const auto& uplink : uplinks_) {
                 if (uplink->service().announce(*request.address,

@@ -9,6 +9,7 @@
 #include "core/control_replies.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/event_loop.hpp"
+#include "daemon/state_store.hpp"
 #include "daemon/uplink.hpp"
 
 namespace ndproxy {
@@ -37,6 +38,9 @@ private:
     void publish_reload(const char* error);
     monitor::Sink& events() { return *this; }
     void notify_status();
+    // The state file: a write scheduled when the responder's addresses changed, or made now.
+    void note_state_changes(TimePoint now);
+    void write_state();
 
     CommandLine startup_;
     Config config_;
@@ -49,6 +53,7 @@ private:
     Timer proxy_refresh_;
     Timer watchdog_;
     std::optional<ControlServer> control_;
+    StateStore state_;
     TimePoint started_;
     std::string fast_path_note_;
     bool running_ = true;

@@ -28,11 +28,14 @@ void check_line(std::string_view line) {
             document["command"] != control::to_string(parsed.request->command)) {
             std::abort();
         }
-        // An address exactly for announce, and then the one the request names.
+        // An address or "all": true exactly for announce, one of the two, as the request says.
         const bool announce = parsed.request->command == control::Command::announce;
-        if (parsed.request->address.has_value() != announce ||
-            (announce && Ipv6Address::parse(document["address"].get<std::string>()) !=
-                             parsed.request->address)) {
+        const bool address = parsed.request->address.has_value();
+        if ((address || parsed.request->all) != announce ||
+            (announce && address == parsed.request->all) ||
+            (address && Ipv6Address::parse(document["address"].get<std::string>()) !=
+                            parsed.request->address) ||
+            (parsed.request->all && document["all"] != true)) {
             std::abort();
         }
     }

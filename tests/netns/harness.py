@@ -83,9 +83,12 @@ class NaSniffer:
     background, for a fixed time (ndp_tool.py sniff)."""
 
     def __init__(self, target, seconds, ns=topology.ROUTER, iface="down0"):
+        self._start(ns, ["sniff", iface, target, str(seconds)], seconds)
+
+    def _start(self, ns, tool_args, seconds):
         self.seconds = seconds
         self.proc = spawn(["ip", "netns", "exec", ns, "/usr/bin/python3", topology.NDP_TOOL,
-                           "sniff", iface, target, str(seconds)],
+                           *tool_args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Scapy takes a second to import; nothing may happen before the capture runs.
         ready, _, _ = select.select([self.proc.stdout], [], [], 30)
@@ -102,13 +105,26 @@ class NaSniffer:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def rss_kib(pid):
-    """Resident set size of process `pid` in KiB (VmRSS)."""
+class NaCounter(NaSniffer):
+    """Every Neighbor Advertisement reaching the router, at any rate, for a fixed time
+    (ndp_tool.py count); advertisements() is {"solicited": N, "unsolicited": [...]}."""
+
+    def __init__(self, seconds, ns=topology.ROUTER, iface="down0"):
+        self._start(ns, ["count", iface, str(seconds)], seconds)
+
+
+def proc_status(pid, field):
+    """The number a field of /proc/PID/status starts with (VmRSS: KiB)."""
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for pid {pid}")
+    raise AssertionError(f"no {field} for pid {pid}")
+
+
+def rss_kib(pid):
+    """Resident set size of process `pid` in KiB (VmRSS)."""
+    return proc_status(pid, "VmRSS")
 
 
 # What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they find
@@ -140,6 +156,8 @@ class Daemon:
         self.workdir = workdir
         self.name = name
         self.socket = socket_path or os.path.join(workdir, f"{name}.sock")
+        # The test's own: the default (/var/lib/ndproxy) would be shared by tests running at once.
+        self.state_file = os.path.join(workdir, f"{name}.state")
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.notify_path = os.path.join(workdir, f"{name}.notify")
         self.proc = None
@@ -147,8 +165,8 @@ class Daemon:
         self.signalled = False      # the test stopped it: an exit is no crash
 
     def start(self, *args, ready=True, ns=HOST, wrapper=(), program=None, user="root"):
-        """Starts ndproxyd ARGS --user USER --control-socket SOCK in `ns`; waits for READY=1
-        unless told not. `user`: root by default, whatever users the machine has (with the
+        """Starts ndproxyd ARGS --user USER --control-socket SOCK --state-file STATE in `ns`
+        (no --state-file if ARGS has one); waits for READY=1 unless told not. `user`: root by default, whatever users the machine has (with the
         package installed, the daemon would switch to ndproxy); None: no --user. `wrapper`: a
         command that runs the daemon (setpriv ...); `program`: the ndproxyd to run, if not the
         one under test."""
@@ -162,8 +180,9 @@ class Daemon:
         os.chmod(self.notify_path, 0o666)   # a daemon that switched users reports too
         self.runs += 1
         self.signalled = False
+        state = () if "--state-file" in args else ("--state-file", self.state_file)
         self.args = [*wrapper, program or binary("NDPROXYD", "ndproxyd"), *args,
-                     *(("--user", user) if user else ()), "--control-socket", self.socket]
+                     *(("--user", user) if user else ()), "--control-socket", self.socket, *state]
         log = open(self.log_path, "a")
         log.write(f"[{elapsed():7.3f}] ===== run {self.runs}: {' '.join(self.args)}\n")
         log.flush()

@@ -16,6 +16,11 @@
       solicited, override, router, tlla (target link-layer address option or null), and
       target, hop_limit, ether_source, ether_destination.
 
+  ndp_tool.py count IFACE SECONDS
+      Prints "ready" once capturing, then after SECONDS every Neighbor Advertisement received on
+      IFACE, at any rate (a raw packet socket, no scapy): {"solicited": N, "unsolicited": [{time
+      (Unix seconds, the clock every namespace shares), target, ether_source}, ...]}.
+
   ndp_tool.py exchange IFACE SECONDS SPEC
       Sends the Neighbor Solicitations SPEC describes (a JSON list, see solicitation_frame()),
       in order, each `delay` seconds after the one before; then keeps capturing for SECONDS
@@ -323,9 +328,38 @@ def ask(iface, seconds, rate, source, source_mac, target):
     print(json.dumps({"sent": sent, "answered": answered, "seconds": round(elapsed, 3)}))
 
 
+def count(iface, seconds):
+    eth_p_ipv6, packet_outgoing = 0x86DD, 4
+    solicited, unsolicited = 0, []
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(eth_p_ipv6)) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.bind((iface, eth_p_ipv6))
+        s.settimeout(0.1)
+        print("ready", flush=True)
+        deadline = time.time() + float(seconds)
+        while time.time() < deadline:
+            try:
+                frame, address = s.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if time.time() > deadline:
+                break
+            # Ethernet (14), IPv6 (40) with next header ICMPv6 (58), NA (type 136): flags, target.
+            if (address[2] == packet_outgoing or len(frame) < 78 or frame[20] != 58
+                    or frame[54] != 136):
+                continue
+            if frame[58] & 0x40:
+                solicited += 1
+            else:
+                unsolicited.append({"time": time.time(),
+                                    "target": str(ipaddress.IPv6Address(frame[62:78])),
+                                    "ether_source": frame[6:12].hex(":")})
+    print(json.dumps({"solicited": solicited, "unsolicited": unsolicited}))
+
+
 if __name__ == "__main__":
     commands = {"probe": probe, "sniff": sniff, "exchange": exchange, "advertise": advertise,
-                "flood": flood, "ask": ask}
+                "flood": flood, "ask": ask, "count": count}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -50,10 +50,17 @@ TEST(AnnounceRequest, NeedsAValidAddress) {
     ASSERT_TRUE(good.request);
     EXPECT_EQ(good.request->command, control::Command::announce);
     EXPECT_EQ(good.request->address, kVm);
-    EXPECT_EQ(control::parse_request(R"({"command": "announce"})").error,
-              "announce needs an \"address\" string");
-    EXPECT_EQ(control::parse_request(R"({"command": "announce", "address": 7})").error,
-              "announce needs an \"address\" string");
+    const std::string needs = "announce needs an \"address\" string or \"all\": true";
+    EXPECT_EQ(control::parse_request(R"({"command": "announce"})").error, needs);
+    EXPECT_EQ(control::parse_request(R"({"command": "announce", "address": 7})").error, needs);
+    EXPECT_EQ(control::parse_request(R"({"command": "announce", "all": false})").error, needs);
+    EXPECT_EQ(
+        control::parse_request(R"({"command": "announce", "all": true, "address": "::1"})").error,
+        needs);
+    const auto all = control::parse_request(R"({"command": "announce", "all": true})");
+    ASSERT_TRUE(all.request);
+    EXPECT_TRUE(all.request->all);
+    EXPECT_FALSE(all.request->address);
     EXPECT_EQ(control::parse_request(R"({"command": "announce", "address": "vm1"})").error,
               "invalid IPv6 address \"vm1\"");
     // The other commands carry none.
