@@ -63,7 +63,8 @@
 //            "responder_entries": N, "solicitations": {"2001:db8:1::/64": SECONDS | null} |
 //            null, "fast_path": "off" | "filter" | "xdp"}] (every uplink, in the order
 //            configured; the entry counts above are their sums), "fast_path": the first
-//            uplink's (xdp: the XDP responder is attached, docs/design.md §Fast path).
+//            uplink's (xdp: the XDP responder is attached, docs/design.md §Fast path),
+//            "state_file_pending": bool (a write of --state-file is due, within 10 s).
 //            "solicitations": the seconds since a solicitation for an address of each prefix (not
 //            one of the host's own) last reached the uplink, null for none since the start; null as
 //            a whole while the responder reads none (responder off,

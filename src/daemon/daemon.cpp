@@ -293,9 +293,12 @@ nlohmann::json Daemon::answer(const control::Request& request) {
                                                    control_->dropped_events()};
             return {{"ok", true}, {"stats", control::stats_payload(views(), counted)}};
         }
-        case control::Command::status:
-            return {{"ok", true},
-                    {"status", control::status_payload(views(), config_, now - started_, now)}};
+        case control::Command::status: {
+            nlohmann::json status = control::status_payload(views(), config_, now - started_, now);
+            // A write still to come is a wake-up still to come (README "Scale": idle means idle).
+            status["state_file_pending"] = state_.dirty();
+            return {{"ok", true}, {"status", std::move(status)}};
+        }
         case control::Command::resync:
             for (const auto& uplink : uplinks_) {
                 uplink->service().full_resync(now);

@@ -148,6 +148,11 @@ class AnnounceIdleTest(harness.NetnsCase):
         stats = d.stats()
         self.assertEqual((stats["announcements_waiting"], stats["verifications_in_flight"]),
                          (0, 0), "the start's work is not done")
+        # The start's last piece of work: the state file, written at the start and again 10 s
+        # after any later change of the responder's addresses (one came in the first second
+        # once, under the full suite's load), by a timer of its own (daemon/state_store.hpp).
+        topology.wait_until(lambda: not d.status()["state_file_pending"], 15,
+                            "the state file's last write after the start")
 
         def switches():
             return harness.proc_status(pid, "voluntary_ctxt_switches")
