@@ -11,8 +11,8 @@ from .figures import field, stat
 from .suite_report import PEERS
 from .suite_runs import SAMPLE
 
-COLOURS = {"ndproxyd": "#1f77b4", "ndproxyd_k0": "#ff7f0e", "ndppd": "#d62728",
-           "kernel": "#2ca02c"}
+COLOURS = {"ndproxyd": "#1f77b4", "ndproxyd_k0": "#ff7f0e", "ndproxyd_xdp": "#e377c2",
+           "ndppd": "#d62728", "kernel": "#2ca02c"}
 
 
 def write_data(plan, R, raw):
@@ -65,6 +65,7 @@ set ylabel "NS -> NA latency, µs"
 set title "1. Per-packet cost: NS -> NA latency over {SAMPLE} known targets spread over the N"
 plot {_lines(raw, "ndproxyd", 7, "ndproxyd")}, \\
      {_lines(raw, "ndproxyd_k0", 13, "ndproxyd k0")}, \\
+     {_lines(raw, "ndproxyd_xdp", 11, "ndproxyd xdp")}, \\
      {_lines(raw, "ndppd", 5, "ndppd")}, \\
      {_lines(raw, "kernel", 9, "kernel entries")}, \\
      "{held['kernel_held']}" u 1:2 w lp lw 1 pt 2 lc rgb "#9467bd" t "ndproxyd p50, kernel-held only", \\
@@ -73,6 +74,7 @@ set ylabel "seconds"
 set title "5. Time until N addresses are answerable (kernel: capped at {plan.kernel_cap} s)"
 plot "{answerable['ndproxyd']}" u 1:2 w lp lw 2 pt 7 lc rgb "#1f77b4" t "ndproxyd (from start)", \\
      "{answerable['ndproxyd_k0']}" u 1:2 w lp lw 2 pt 13 lc rgb "#ff7f0e" t "ndproxyd k0 (from start)", \\
+     "{answerable['ndproxyd_xdp']}" u 1:2 w lp lw 2 pt 11 lc rgb "{COLOURS['ndproxyd_xdp']}" t "ndproxyd xdp (from start)", \\
      "{answerable['ndppd']}" u 1:2 w lp lw 2 pt 5 lc rgb "#d62728" t "ndppd (from start)", \\
      "{answerable['kernel']}" u 1:2 w lp lw 2 pt 9 lc rgb "#2ca02c" t "kernel (insertion)", \\
      "{answerable['kernel']}" u 1:($3 < $1 ? $2 : 1/0):(sprintf("%d inserted", $3)) w labels offset 0,1 tc rgb "#2ca02c" notitle

@@ -5,14 +5,21 @@ import time
 
 from . import tools
 from .figures import field, fmt_int, num, ratio, stat
-from .suite_runs import FLOOD_PREFIX, FLOOD_SOURCES, LATENCY_SOURCES, LIVE_PREFIX, REFERENCE, \
-    SAMPLE, block_length
+from .suite_floods import FLOOD_SOURCES
+from .suite_goals import goals
+from .suite_method import method
+from .suite_runs import REFERENCE, SAMPLE, block_length
 
-PEERS = ("ndproxyd", "ndproxyd_k0", "ndppd", "kernel")
+PEERS = ("ndproxyd", "ndproxyd_k0", "ndproxyd_xdp", "ndppd", "kernel")
 
 
 def human(n):
     return {1000: "1k", 10000: "10k", 100000: "100k"}.get(n, str(n))
+
+
+# Each path's latency samples (suite_runs' keys), compared with the bare kernel's.
+GAP_PATHS = ("ndproxyd.latency_kernel_held", "ndproxyd.latency_responder_held",
+             "ndproxyd_k0.latency", "ndproxyd_xdp.latency")
 
 
 class Report:
@@ -100,28 +107,35 @@ class Report:
             "",
             "## Summary",
             "",
-            "ndproxyd runs twice per repetition: as shipped (default `--kernel-entries`, the "
-            "ceiling shown below) and with",
-            "`--kernel-entries 0` (k0: its responder answers every address, no kernel entry).",
+            "ndproxyd runs three times per repetition: as shipped (default `--kernel-entries`, "
+            "the ceiling shown below,",
+            "and `--fast-path auto`: the socket filter), with `--kernel-entries 0` (k0: its "
+            "responder answers every",
+            "address, no kernel entry) and with `--kernel-entries 0 --fast-path xdp` (xdp: the "
+            "XDP program on the",
+            "uplink answers every address after the daemon's first answer for it).",
             "",
-            "| measure | ndproxyd | ndproxyd k0 | ndppd | kernel entries | ndproxyd / ndppd |",
-            "|---|---|---|---|---|---|",
+            "| measure | ndproxyd | ndproxyd k0 | ndproxyd xdp | ndppd | kernel entries | "
+            "ndproxyd / ndppd |",
+            "|---|---|---|---|---|---|---|",
         ]
         for n in sizes:
             out.append(f"| 1. NS→NA latency, known targets, N={human(n)}, p50 / p99 µs "
                        f"(answered/sent) | {self.lat(f'ndproxyd.latency.{n}')} | "
                        f"{self.lat(f'ndproxyd_k0.latency.{n}')} | "
+                       f"{self.lat(f'ndproxyd_xdp.latency.{n}')} | "
                        f"{self.lat(f'ndppd.latency.{n}')} | {self.lat(f'kernel.latency.{n}')} | "
                        f"{self.lat_ratio(f'ndproxyd.latency.{n}', f'ndppd.latency.{n}')} |")
         out.append(f"| 2. silent VM, first answer, p50 / p99 µs (answered/sent) | "
                    f"{self.lat('ndproxyd.silent')} | {self.lat('ndproxyd_k0.silent')} | "
-                   f"{self.lat('ndppd.silent')} | n/a | "
+                   f"{self.lat('ndproxyd_xdp.silent')} | {self.lat('ndppd.silent')} | n/a | "
                    f"{self.lat_ratio('ndproxyd.silent', 'ndppd.silent')} |")
         a = stat("median", self.floods("ndproxyd", "answered_per_s"))
         b = stat("median", self.floods("ndppd", "answered_per_s"))
         out.append(f"| 3. answered/s under a flood from {FLOOD_SOURCES} sources, median (min) of "
                    f"{p.flood_rounds} × {p.flood_seconds} s | "
                    f"{self.median_min('ndproxyd', 'answered_per_s')} | (as ndproxyd: `always`) | "
+                   f"{self.median_min('ndproxyd_xdp', 'answered_per_s')} (`always`) | "
                    f"{self.median_min('ndppd', 'answered_per_s')} | "
                    f"{self.median_min('kernel', 'answered_per_s')} | **{ratio(a, b)}** |")
         bl = block_length(big)
@@ -131,18 +145,20 @@ class Report:
         out.append(f"| 3. answered/s under a {p.flood_seconds} s flood at N={human(big)}, verify "
                    f"/ `iface br0`: random targets among the first {fmt_int(2 ** (128 - bl))} of "
                    f"the N (/{bl}) | {self.flood_n('ndproxyd')} | {self.flood_n('ndproxyd_k0')} | "
-                   f"{self.flood_n('ndppd')} | {self.flood_n('kernel')} (holds {held}) | "
-                   f"{ratio(a, b)} |")
-        a, b = stat("median", self.per_cpu("ndproxyd")), stat("median", self.per_cpu("ndppd"))
+                   f"{self.flood_n('ndproxyd_xdp')} | {self.flood_n('ndppd')} | "
+                   f"{self.flood_n('kernel')} (holds {held}) | {ratio(a, b)} |")
+        a, c, b = (stat("median", self.per_cpu(peer))
+                   for peer in ("ndproxyd", "ndproxyd_xdp", "ndppd"))
         out.append(f"| 3. answers per second of the daemon's own CPU time, same floods (median) "
-                   f"| {fmt_int(a)} | | {fmt_int(b)} | n/a (softirq) | {ratio(a, b)} |")
+                   f"| {fmt_int(a)} | | {fmt_int(c)} | {fmt_int(b)} | n/a (softirq) | "
+                   f"{ratio(a, b)} |")
         sent = [fmt_int(stat("median", self.floods(peer, "sent_per_s")))
-                for peer in ("ndproxyd", "ndppd", "kernel")]
+                for peer in ("ndproxyd", "ndproxyd_xdp", "ndppd", "kernel")]
         out.append(f"| 3. the flood client's send rate, median (solicitations/s) | {sent[0]} | | "
-                   f"{sent[1]} | {sent[2]} | |")
+                   f"{sent[1]} | {sent[2]} | {sent[3]} | |")
         for n in sizes:
             out.append(f"| 4. neighbour appears on br0 → answerable upstream, N={human(n)}, p50 / "
-                       f"p99 µs | {self.lat(f'ndproxyd.appear.{n}')} | | n/a (no table: see 2.) "
+                       f"p99 µs | {self.lat(f'ndproxyd.appear.{n}')} | | | n/a (no table: see 2.) "
                        f"| n/a (no automation) | |")
         for n in sizes:
             ins = self.get(f"kernel.answerable.{n}")
@@ -155,17 +171,19 @@ class Report:
                       stat("median", self.reps(f"ndppd.answerable.{n}", "seconds")))
             out.append(f"| 5. time until N={human(n)} answerable (sample of {SAMPLE}), median "
                        f"(max) of {p.reps} | {self.answerable('ndproxyd', n)} | "
-                       f"{self.answerable('ndproxyd_k0', n)} | {self.answerable('ndppd', n)} | "
+                       f"{self.answerable('ndproxyd_k0', n)} | "
+                       f"{self.answerable('ndproxyd_xdp', n)} | {self.answerable('ndppd', n)} | "
                        f"{kcell} | {r} |")
         for n in sizes:
-            a, c, b = (stat("max", self.reps(f"{peer}.rss.{n}", "rss_kib"))
-                       for peer in ("ndproxyd", "ndproxyd_k0", "ndppd"))
+            a, c, x, b = (stat("max", self.reps(f"{peer}.rss.{n}", "rss_kib"))
+                          for peer in ("ndproxyd", "ndproxyd_k0", "ndproxyd_xdp", "ndppd"))
             out.append(f"| 5. RSS at N={human(n)} after the sample answered, max of {p.reps} "
-                       f"(KiB) | {fmt_int(a)} | {fmt_int(c)} | {fmt_int(b)} | n/a (kernel "
-                       f"memory) | {ratio(a, b)} |")
+                       f"(KiB) | {fmt_int(a)} | {fmt_int(c)} | {fmt_int(x)} | {fmt_int(b)} | "
+                       f"n/a (kernel memory) | {ratio(a, b)} |")
         out.append(f"| 6. idle wake-ups per second (N={human(big)}, over {p.idle_seconds} s) | "
-                   f"{self.idle('ndproxyd')} | | {self.idle('ndppd')} | n/a (no process) | |")
-        return out + self.cost() + self.gaps() + self.targets() + self.method()
+                   f"{self.idle('ndproxyd')} | | | {self.idle('ndppd')} | n/a (no process) | |")
+        return (out + goals(self) + self.cost() + self.gaps() + self.targets() +
+                method(self.plan))
 
     def cost(self):
         p = self.plan
@@ -182,8 +200,8 @@ class Report:
             "kernel peer: its own entries, as many as it inserted within the cap.",
             "",
             "| N | ndproxyd, all | ndproxyd, kernel-held | ndproxyd, responder-held | ndproxyd k0 "
-            "| ndppd | kernel entries |",
-            "|---|---|---|---|---|---|---|",
+            "| ndproxyd xdp | ndppd | kernel entries |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for n in p.sizes:
             held = fmt_int(field("inserted", self.get(f"kernel.answerable.{n}")))
@@ -191,13 +209,15 @@ class Report:
                        f"{self.lat(f'ndproxyd.latency_kernel_held.{n}')} | "
                        f"{self.lat(f'ndproxyd.latency_responder_held.{n}')} | "
                        f"{self.lat(f'ndproxyd_k0.latency.{n}')} | "
+                       f"{self.lat(f'ndproxyd_xdp.latency.{n}')} | "
                        f"{self.lat(f'ndppd.latency.{n}')} | {self.lat(f'kernel.latency.{n}')} "
                        f"with {held} entries |")
         out += ["", "ndproxyd's table at each N (`ndproxyctl status --json`, first repetition):",
                 ""]
         for n in p.sizes:
             out.append(f"- N={human(n)}: `{self.get(f'ndproxyd.status.{n}.1') or 'n/a'}`; k0: "
-                       f"`{self.get(f'ndproxyd_k0.status.{n}.1') or 'n/a'}`")
+                       f"`{self.get(f'ndproxyd_k0.status.{n}.1') or 'n/a'}`; xdp: "
+                       f"`{self.get(f'ndproxyd_xdp.status.{n}.1') or 'n/a'}`")
         return out
 
     def per_rep(self, key, n):
@@ -223,18 +243,22 @@ class Report:
                "p50's ratio to",
                "that repetition's bare kernel.", "",
                f"| N | bare kernel, {REFERENCE:,} entries | ndproxyd, kernel-held | × | "
-               "ndproxyd, responder-held | × | ndproxyd k0 | × |",
-               "|---|---|---|---|---|---|---|---|"]
+               "ndproxyd, responder-held | × | ndproxyd k0 | × | ndproxyd xdp | × |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for n in p.sizes:
-            ref, base = self.per_rep("kernel_ref.latency", n)
-            cells = [ref]
-            for key in ("ndproxyd.latency_kernel_held", "ndproxyd.latency_responder_held",
-                        "ndproxyd_k0.latency"):
-                figure, p50s = self.per_rep(key, n)
-                ratios = [f"{a / b:.2f}" for a, b in zip(p50s, base) if a is not None and b]
-                cells += [figure, stat("median", ratios)]
+            cells = [self.per_rep("kernel_ref.latency", n)[0]]
+            for key in GAP_PATHS:
+                cells += self.gap(key, n)
             out.append(f"| {human(n)} | " + " | ".join(cells) + " |")
         return out
+
+    def gap(self, key, n):
+        """[median p50 / p99 over the repetitions, median of each one's p50 ratio to that
+        repetition's bare kernel with REFERENCE entries]."""
+        figure, p50s = self.per_rep(key, n)
+        base = self.per_rep("kernel_ref.latency", n)[1]
+        ratios = [f"{a / b:.2f}" for a, b in zip(p50s, base) if a is not None and b]
+        return [figure, stat("median", ratios)]
 
     def targets(self):
         p = self.plan
@@ -272,58 +296,4 @@ class Report:
             f"{check(num(fb, 0) > 0 and num(fa, 0) >= 4 * num(fb, 0))} |",
             f"| latency no worse than ndppd (p50, known target, N={human(big)}) | {la} vs {lb} µs "
             f"| {check(num(la) <= num(lb, 0))} |",
-        ]
-
-    def method(self):
-        p = self.plan
-        return [
-            "",
-            "## How each figure is taken",
-            "",
-            "- Topology: router (down0) —veth— host (ext; br0, the /64 routed to br0) —veth— "
-            "farm. In the",
-            f"  farm namespace `bench/vm_farm` answers every solicitation for {LIVE_PREFIX} with "
-            "an NA",
-            "  from a MAC derived from the target, standing in for any number of VMs. Clients run "
-            "in the",
-            "  router's namespace (`bench/ns_client`, AF_PACKET): from just before the send to "
-            "the kernel's",
-            f"  receive timestamp of the answer; {LATENCY_SOURCES} sources, 1 ms apart "
-            f"({p.iterations} per figure).",
-            f"- 1: {p.iterations} solicitations per repetition cycling over the {SAMPLE} sample "
-            "addresses of 5.",
-            "  ndproxyd's N VMs are `nud permanent` neighbours on br0 that never answer (so only "
-            "its",
-            "  table can answer them); ndppd's are vm_farm addresses (its session is cached after "
-            "the first",
-            "  answer); the kernel's are its static entries. ndproxyd is sampled once READY=1 "
-            "came and its",
-            "  start-up counters (kernel writes, probes, announcements) stood still for 1.5 s.",
-            f"- 2: {p.silent} fresh targets, 2 ms apart, that vm_farm answers and the host has no "
-            "neighbour for.",
-            f"- 3: random targets in {FLOOD_PREFIX} from {FLOOD_SOURCES} sources that the host "
-            "has permanent",
-            "  neighbour entries for (ndppd answers through the IP stack); ndproxyd `--responder "
-            "always`,",
-            "  ndppd `static`, the kernel with 4,096 entries (all of them). Answers counted at the "
-            "router.",
-            "- 3 at N: the same flood in the configuration of 1 and 5 (ndproxyd verify, ndppd "
-            "`iface br0`",
-            "  asking vm_farm), for random targets in a block of addresses among the N of each "
-            "peer.",
-            f"- 4: a neighbour added on br0 over rtnetlink (permanent, one at a time, {p.appear} "
-            "per N), then",
-            "  solicited every 100 µs until answered; from just before the RTM_NEWNEIGH to the "
-            "answer.",
-            "- 5: from the daemon's start (ndproxyd with the N neighbours already on br0; ndppd "
-            "with no",
-            f"  state) to the last first answer of {SAMPLE} addresses spread over the N (first "
-            "and last",
-            "  included), each solicited every 20 ms until answered; the kernel: from the first "
-            "insertion",
-            f"  (`ip -batch`, 1,000 a call) to the sample answering, capped at {p.kernel_cap} s. "
-            "RSS: VmRSS then.",
-            f"- 6: voluntary + involuntary context switches of the idle daemon over "
-            f"{p.idle_seconds} s.",
-            "- Raw figures: `bench/results/raw/figures.txt`; the plot `bench/results/cost.png`.",
         ]

@@ -1,6 +1,6 @@
 """bench/suite's measurements: ndproxyd, ndppd and the kernel's static proxy entries, one after
-the other on one topology, floods first, then at each N (see bench/results/table.md, "How each
-figure is taken")."""
+the other on one topology, floods first (suite_floods.py), then at each N (see
+bench/results/table.md, "How each figure is taken")."""
 
 import ipaddress
 import json
@@ -13,14 +13,13 @@ import topology
 from topology import HOST
 
 from . import tools
-from .figures import cpu_ticks, field, hwm_kib, switches
+from .figures import field, hwm_kib, switches
+from .suite_floods import FLOOD_BASE, FLOOD_SOURCES, Floods
 
 SAMPLE = 200                      # addresses spread over the N (first and last included)
 LATENCY_SOURCES = 16              # the clients rotate over these
-FLOOD_SOURCES = 8192              # the flood's sources: fe80::f:1 ... fe80::f:8192
 REFERENCE = 1000                  # the bare kernel's entries for the latency gaps
 LATENCY_BASE = "fe80::e:0"
-FLOOD_BASE = "fe80::f:0"
 FARM = 15                         # vm15: bench/vm_farm answers there for LIVE_PREFIX
 # The address plan, all in 2001:db8:1::/64 (the offsets below are added to the low 32 bits):
 TABLE_BASE = "2001:db8:1:0:bbbb::"   # ndproxyd's N VMs: permanent neighbours on br0, never answer
@@ -30,9 +29,12 @@ LIVE_BASE = "2001:db8:1:0:aaaa::"    # VMs that answer on br0 (vm_farm): ndppd's
 LIVE_PREFIX = "2001:db8:1:0:aaaa::/80"
 SILENT_BASE = {"ndppd": "2001:db8:1:0:aaaa:1::",        # ... and the first-answer targets,
                "ndproxyd": "2001:db8:1:0:aaaa:2::",     # fresh ones per daemon
-               "ndproxyd_k0": "2001:db8:1:0:aaaa:3::"}
-FLOOD_PREFIX = "2001:db8:1:0:ffff::/116"  # 4,096 addresses: the kernel can hold them all
-FLOOD_KERNEL_BASE = "2001:db8:1:0:ffff::"
+               "ndproxyd_k0": "2001:db8:1:0:aaaa:3::",
+               "ndproxyd_xdp": "2001:db8:1:0:aaaa:4::"}
+# ndproxyd with every address in the responder's table: answered by its socket (k0, --fast-path
+# auto: the filter) or by the XDP program on the uplink (after each address's first answer).
+RESPONDER_ONLY = {"ndproxyd_k0": ("--kernel-entries", "0"),
+                  "ndproxyd_xdp": ("--kernel-entries", "0", "--fast-path", "xdp")}
 
 
 @dataclass
@@ -80,7 +82,7 @@ def pooled(path, which=None):
     return f"count={len(values)} answered={m} p50_us={p50} p99_us={p99}"
 
 
-class Suite:
+class Suite(Floods):
     def __init__(self, plan, build, work, raw):
         self.plan, self.work, self.raw = plan, work, raw
         self.R = {}          # every figure, by "peer.measure.N..."
@@ -115,10 +117,6 @@ class Suite:
     def latency(self, target, count, *options, **kwargs):
         return self.client.latency(target, count, "--sources", LATENCY_SOURCES,
                                    "--source-base", LATENCY_BASE, *options, **kwargs)
-
-    def flood(self, prefix, sources):
-        return self.client.flood(self.plan.flood_seconds, prefix, "--sources", sources,
-                                 "--source-base", FLOOD_BASE)
 
     def sweep(self, base, span, timeout_s=60):
         return self.client.sweep(base, span, SAMPLE, "--sources", LATENCY_SOURCES,
@@ -170,35 +168,6 @@ class Suite:
         self.topo.wait_link(HOST, "ext", timeout=10)
         self.topo.restore_default_route()
         self.teach_sources()
-
-    # --- 3. floods: ndproxyd --responder always, ndppd `static`, the kernel with an entry for
-    #        each of the 4,096 targets; interleaved, flood_rounds rounds ------------------------
-
-    def counted_flood(self, key, pid=None, prefix=FLOOD_PREFIX):
-        """The client's figures and the daemon's CPU time (s)."""
-        ticks = cpu_ticks(pid) if pid else 0
-        out = self.flood(prefix, FLOOD_SOURCES)
-        if pid:
-            out += f" daemon_cpu_s={(cpu_ticks(pid) - ticks) / os.sysconf('SC_CLK_TCK'):.2f}"
-        self.record(key, out)
-
-    def floods(self):
-        for r in range(1, self.plan.flood_rounds + 1):
-            tools.log(f"flood round {r}: ndproxyd")
-            self.start_ndproxyd("always")
-            self.wait_answering(FLOOD_KERNEL_BASE)
-            self.counted_flood(f"ndproxyd.flood.{r}", self.pid)
-            self.stop_daemon()
-            tools.log(f"flood round {r}: ndppd")
-            self.start_ndppd("static", FLOOD_PREFIX)
-            self.wait_answering(FLOOD_KERNEL_BASE)
-            self.counted_flood(f"ndppd.flood.{r}", self.pid)
-            self.stop_daemon()
-            tools.log(f"flood round {r}: kernel")
-            self.record(f"kernel.flood_insert.{r}", self.kernel_insert(FLOOD_KERNEL_BASE, 4096, 60))
-            self.wait_answering(FLOOD_KERNEL_BASE)
-            self.counted_flood(f"kernel.flood.{r}")
-            self.kernel_clear()
 
     # --- 1, 2, 4, 5, 6 against N ----------------------------------------------------------------
 
@@ -255,10 +224,12 @@ class Suite:
         self.record(f"{name}.status.{n}.{rep}",
                     json.dumps({k: status.get(k) for k in keys}, separators=(",", ":")))
         # The sample's addresses in turn: some hold kernel entries, the rest the responder's table.
-        proxies = {line.split()[0] for line in
-                   topology.ip(HOST, "-6", "neigh", "show", "proxy").stdout.splitlines()}
+        proxies = tools.proxies()
         self.measured_latency(name, n, rep, TABLE_BASE, n, self.plan.iterations, proxies,
                               suffix=f" settled_after_s={settled}")
+        if n == self.plan.sizes[0]:
+            target = addr(TABLE_BASE, 0)
+            self.one_address_floods(name, rep, target, target in proxies)
         if rep == 1 and n == self.plan.sizes[-1]:
             self.counted_flood(f"{name}.flood_n", self.pid, f"{TABLE_BASE}/{block_length(n)}")
 
@@ -295,6 +266,8 @@ class Suite:
                 self.record(f"ndproxyd.stats.{n}",
                             json.dumps(self.daemon.stats(), separators=(",", ":")))
             self.stop_daemon()
+            if first:
+                self.kernel_held_off(rep, addr(TABLE_BASE, 0))
 
             # ndppd, `iface br0`: it keeps no table, it asks br0 (where vm_farm answers).
             tools.log(f"N={n} rep {rep}: ndppd")
@@ -313,10 +286,14 @@ class Suite:
             self.stop_daemon()
 
             # ndproxyd with no kernel entries at all: the responder answers every address.
-            self.ndproxyd_run("ndproxyd_k0", n, rep, "--kernel-entries", "0")
-            if rep == 1 and first:
-                self.silent("ndproxyd_k0")
-            self.stop_daemon()
+            for name, args in RESPONDER_ONLY.items():
+                self.ndproxyd_run(name, n, rep, *args)
+                if rep == 1 and first:
+                    self.silent(name)
+                if rep == 1:
+                    self.record(f"{name}.stats.{n}",
+                                json.dumps(self.daemon.stats(), separators=(",", ":")))
+                self.stop_daemon()
             self.kernel_reference(n, rep)
 
         # The kernel: N static entries, inserted with a time cap; then the sample must answer.
@@ -343,6 +320,8 @@ class Suite:
         self.kernel_insert(KERNEL_BASE, REFERENCE, self.plan.kernel_cap)
         self.sweep(KERNEL_BASE, REFERENCE, 30)
         self.measured_latency("kernel_ref", n, rep, KERNEL_BASE, REFERENCE, self.plan.iterations)
+        if n == self.plan.sizes[0]:
+            self.one_address_floods("kernel_ref", rep, addr(KERNEL_BASE, 0), True)
         self.kernel_clear()
 
     def sizes(self):
@@ -352,7 +331,7 @@ class Suite:
             have = n
             self.size(n)
         # Every peer's latency samples of all repetitions, pooled.
-        for peer in ("ndproxyd", "ndproxyd_k0", "ndppd", "kernel"):
+        for peer in ("ndproxyd", *RESPONDER_ONLY, "ndppd", "kernel"):
             for n in self.plan.sizes:
                 self.record(f"{peer}.latency.{n}",
                             pooled(os.path.join(self.raw, f"{peer}.latency.{n}.samples")))

@@ -165,6 +165,11 @@ def proxy_count(ns=HOST):
     return len(ip(ns, "-6", "neigh", "show", "proxy").stdout.splitlines())
 
 
+def proxies(ns=HOST):
+    """The addresses of the host's proxy entries."""
+    return {line.split()[0] for line in ip(ns, "-6", "neigh", "show", "proxy").stdout.splitlines()}
+
+
 def cpu_line():
     with open("/proc/cpuinfo") as info:
         for line in info:
