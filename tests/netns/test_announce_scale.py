@@ -138,8 +138,11 @@ class AnnounceIdleTest(harness.NetnsCase):
         pid = d.proc.pid
 
         def asleep():
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()[0] == "S"
+            """Waiting in its loop's epoll_wait: not merely sleeping (state S), which a daemon
+            blocked writing its log to a full pipe also is (under load the harness may read
+            the log slowly; the daemon then wakes to finish the line)."""
+            with open(f"/proc/{pid}/wchan") as wchan:
+                return wchan.read().strip() in ("do_epoll_wait", "ep_poll")
         # Its descriptors once in its loop, before any control client (sd_notify's socket, open
         # for a moment around READY=1, gone).
         topology.wait_until(asleep, 5, "the daemon to wait in its loop")
