@@ -22,8 +22,12 @@ ONE_ADDRESS_SECONDS = 3           # the issue's 3 s floods for one address
 ACTIVE_SOURCES_SECONDS = 2.1
 # ndproxyd `--responder always` in the flood rounds, one run per --fast-path mode: the default
 # (auto, the socket filter where it loads), off, and the XDP responder.
+# ndproxyd_xdp_uncapped: the XDP responder with the overall budget out of the way
+# (--answer-rate-total at its maximum), for what the program could answer here.
 FLOOD_DAEMONS = (("ndproxyd", ()), ("ndproxyd_off", ("--fast-path", "off")),
-                 ("ndproxyd_xdp", ("--fast-path", "xdp")))
+                 ("ndproxyd_xdp", ("--fast-path", "xdp")),
+                 ("ndproxyd_xdp_uncapped", ("--fast-path", "xdp", "--answer-rate-total",
+                                            "10000000")))
 
 
 class Floods:

@@ -17,6 +17,7 @@ from .figures import field, hwm_kib, switches
 from .suite_floods import FLOOD_BASE, FLOOD_SOURCES, Floods
 
 SAMPLE = 200                      # addresses spread over the N (first and last included)
+KERNEL_SHARE = 10                 # ndproxyd's samples: at least 1 in 10 hold a kernel entry
 LATENCY_SOURCES = 16              # the clients rotate over these
 REFERENCE = 1000                  # the bare kernel's entries for the latency gaps
 LATENCY_BASE = "fe80::e:0"
@@ -35,6 +36,9 @@ SILENT_BASE = {"ndppd": "2001:db8:1:0:aaaa:1::",        # ... and the first-answ
 # auto: the filter) or by the XDP program on the uplink (after each address's first answer).
 RESPONDER_ONLY = {"ndproxyd_k0": ("--kernel-entries", "0"),
                   "ndproxyd_xdp": ("--kernel-entries", "0", "--fast-path", "xdp")}
+# ndproxyd with its kernel entries as shipped and the XDP program, which answers them too
+# (docs/design.md §The XDP responder): the kernel-held path with --fast-path xdp.
+XDP_KERNEL_HELD = ("ndproxyd_xdp_held", ("--fast-path", "xdp"))
 
 
 @dataclass
@@ -175,12 +179,35 @@ class Suite(Floods):
         """Seconds from `start` (time.time()) to the sweep's last first answer."""
         return f"{float(field('last_at', out) or 0) - start:.3f}"
 
+    def sample_targets(self, base, span, proxies):
+        """The SAMPLE targets spread over `span` addresses from `base` (as ns_client --spread
+        picks them), with every KERNEL_SHARE-th one that holds no kernel entry replaced by one
+        that does, when fewer than 1 in KERNEL_SHARE do: at N over --kernel-entries the spread
+        alone may hit no kernel entry at all, and the kernel-held path is still measured among
+        the responder's, as a router's mix would ask."""
+        points = [addr(base, k * (span - 1) // (SAMPLE - 1)) for k in range(SAMPLE)]
+        held = [a for a in points if a in proxies]
+        if len(held) * KERNEL_SHARE >= SAMPLE:
+            return points
+        spare = sorted(set(proxies) - set(points), key=ipaddress.IPv6Address)
+        for k in range(0, SAMPLE, KERNEL_SHARE):
+            if points[k] not in proxies and spare:
+                points[k] = spare.pop(len(spare) // 2)
+        return points
+
     def measured_latency(self, name, n, rep, base, span, count, proxies=None, suffix=""):
         """`count` solicitations over the sample spread over `span` addresses from `base`;
         every sample goes to raw/NAME.latency.N.samples as "PATH µs", PATH "kernel" when the
         target held a kernel proxy entry, "responder" otherwise ("any" without `proxies`)."""
         dump = os.path.join(self.work, "dump")
-        out = self.latency(base, count, "--spread", span, "--points", SAMPLE, "--dump", dump=dump)
+        if proxies is None:
+            sample = ("--spread", span, "--points", SAMPLE)
+        else:
+            targets = os.path.join(self.work, "targets")
+            with open(targets, "w") as f:
+                f.write("".join(f"{a}\n" for a in self.sample_targets(base, span, proxies)))
+            sample = ("--targets", targets)
+        out = self.latency(base, count, *sample, "--dump", dump=dump)
         self.record(f"{name}.latency.{n}.{rep}", out + suffix)
         this_rep = os.path.join(self.work, "samples")
         with open(dump) as lines, open(this_rep, "w") as samples:
@@ -294,6 +321,9 @@ class Suite(Floods):
                     self.record(f"{name}.stats.{n}",
                                 json.dumps(self.daemon.stats(), separators=(",", ":")))
                 self.stop_daemon()
+            name, args = XDP_KERNEL_HELD
+            self.ndproxyd_run(name, n, rep, *args)
+            self.stop_daemon()
             self.kernel_reference(n, rep)
 
         # The kernel: N static entries, inserted with a time cap; then the sample must answer.
@@ -331,13 +361,14 @@ class Suite(Floods):
             have = n
             self.size(n)
         # Every peer's latency samples of all repetitions, pooled.
-        for peer in ("ndproxyd", *RESPONDER_ONLY, "ndppd", "kernel"):
+        for peer in ("ndproxyd", *RESPONDER_ONLY, XDP_KERNEL_HELD[0], "ndppd", "kernel"):
             for n in self.plan.sizes:
                 self.record(f"{peer}.latency.{n}",
                             pooled(os.path.join(self.raw, f"{peer}.latency.{n}.samples")))
-        for n in self.plan.sizes:
-            samples = os.path.join(self.raw, f"ndproxyd.latency.{n}.samples")
-            self.record(f"ndproxyd.latency_kernel_held.{n}", pooled(samples, "kernel"))
-            self.record(f"ndproxyd.latency_responder_held.{n}", pooled(samples, "responder"))
+        for peer in ("ndproxyd", XDP_KERNEL_HELD[0]):
+            for n in self.plan.sizes:
+                samples = os.path.join(self.raw, f"{peer}.latency.{n}.samples")
+                self.record(f"{peer}.latency_kernel_held.{n}", pooled(samples, "kernel"))
+                self.record(f"{peer}.latency_responder_held.{n}", pooled(samples, "responder"))
         self.record("kernel.entries", "".join(
             f"{n}={field('inserted', self.R[f'kernel.answerable.{n}'])} " for n in self.plan.sizes))

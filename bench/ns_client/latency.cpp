@@ -30,6 +30,9 @@ int latency(const Link& link, const Address& first_target, int count, const Opti
             target = plus(first_target, points == 1 ? options.spread - 1
                                                     : k * (options.spread - 1) / (points - 1));
         }
+        if (!options.targets.empty()) {
+            target = options.targets[static_cast<std::size_t>(i) % options.targets.size()];
+        }
         const Source& source = sources[static_cast<std::size_t>(i) % sources.size()];
         const auto frame = solicitation(source.mac, source.address, target);
         const double sent_at = realtime_us();

@@ -39,6 +39,7 @@
 //       --spread SPAN       latency: cycle over --points P targets spread evenly over TARGET ...
 //                           TARGET+SPAN-1 (first and last included; the same ones sweep asks for)
 //       --points P          (default 200)
+//       --targets FILE      latency: cycle over the addresses in FILE (one a line) instead
 //       --timeout-ms N      latency: give up on one solicitation after N ms (default 1500)
 //       --drain-ms N        flood: keep counting this long after the last send (default 500)
 //       --dump              latency: also print every sample to stderr (index, target, µs or -1)

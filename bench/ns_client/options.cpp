@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <fstream>
+#include <string>
 
 namespace ns_client {
 
@@ -11,6 +13,7 @@ Options parse_options(int argc, char** argv, std::vector<std::string>& positiona
     Options options;
     std::string source_base;
     std::string mac;
+    std::string targets;
     po::options_description described("ns_client options (see main.cpp)");
     described.add_options()                                                             //
         ("sources", po::value(&options.sources), "rotate over N sources")               //
@@ -22,6 +25,7 @@ Options parse_options(int argc, char** argv, std::vector<std::string>& positiona
         ("gap-us", po::value(&options.gap_us), "latency: pause between solicitations")  //
         ("spread", po::value(&options.spread), "latency: cycle over a sample of SPAN")  //
         ("points", po::value(&options.points), "latency: the sample's size")            //
+        ("targets", po::value(&targets), "latency: cycle over a file's addresses")      //
         ("timeout-ms", po::value(&options.timeout_ms), "give up after N ms")            //
         ("drain-ms", po::value(&options.drain_ms), "flood: count this long after")      //
         ("dump", po::bool_switch(&options.dump), "latency: every sample on stderr")     //
@@ -45,6 +49,20 @@ Options parse_options(int argc, char** argv, std::vector<std::string>& positiona
     }
     if (!mac.empty()) {
         options.mac = parse_mac(mac);
+    }
+    if (!targets.empty()) {
+        std::ifstream file(targets);
+        if (!file) {
+            usage("cannot read the --targets file");
+        }
+        for (std::string line; std::getline(file, line);) {
+            if (!line.empty()) {
+                options.targets.push_back(parse_address(line));
+            }
+        }
+        if (options.targets.empty()) {
+            usage("the --targets file names no address");
+        }
     }
     options.sources = std::max(1, options.sources);
     options.round_ms = std::max(1, options.round_ms);

@@ -26,6 +26,7 @@ struct Options {
     int resend_us = 100;
     std::uint64_t spread = 0;
     int points = 200;
+    std::vector<Address> targets;  // --targets FILE: latency cycles over these instead
     std::string netns;
     std::string internal;
     std::optional<Mac> mac;

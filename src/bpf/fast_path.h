@@ -10,12 +10,15 @@
 #define ND_MAX_ROUTED_BLOCKS 65536
 
 enum nd_target_kind {
-    ND_TARGET_OWN = 1,     // one of the host's addresses: always passed
-    ND_TARGET_KERNEL = 2,  // answered by a kernel proxy entry of ours: dropped, counted
+    ND_TARGET_OWN = 1,  // one of the host's addresses: always passed
+    // A kernel proxy entry of ours: dropped by the socket filter and counted; answered by the XDP
+    // responder where it runs, as the kernel would answer it.
+    ND_TARGET_KERNEL = 2,
     // Held by the responder, whose first answer joins the target's solicited-node group
     // (RFC 4861 §7.2.8): passed until userspace has answered it once.
     ND_TARGET_HELD = 3,
-    ND_TARGET_ANSWER = 4,  // held by the responder and answered by the XDP program
+    ND_TARGET_ANSWER = 4,   // held by the responder and answered by the XDP program
+    ND_TARGET_FOREIGN = 5,  // the administrator's proxy entry: as KERNEL, but the kernel's alone
 };
 
 enum nd_counter {

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The fast path's in-kernel responder (docs/design.md §Fast path, --fast-path xdp): on the
-// uplink's XDP hook, answers a valid solicitation for an address the userspace responder holds,
-// where the frame arrives, with the answer userspace would send. Everything it cannot decide
+// uplink's XDP hook, answers a valid solicitation for an address the host proxies, where the
+// frame arrives, with the answer userspace would send: the responder's addresses, and the
+// kernel's entries too, whose answer it gives as the kernel would, without the kernel's walk of
+// the uplink's multicast list (docs/design.md §The XDP responder). Everything it cannot decide
 // goes on unchanged (XDP_PASS) to the stack and the responder's socket: DAD, options other
 // than one source link-layer address, a target it does not hold (a verification), the host's
-// own addresses and the kernel's entries (the kernel answers those; the socket filter drops
-// them before the copy to userspace).
+// own addresses.
 //
-// The invariant: it answers only what userspace would answer, as userspace would, within the
-// same limits (core/source_limits.cpp, repeated below over a map). The checks are nd_frame.h's.
+// The invariant: it answers only what userspace or the kernel would answer, as they would,
+// within the responder's limits for the responder's addresses (core/source_limits.cpp,
+// repeated below over a map). The checks are nd_frame.h's.
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -163,30 +165,53 @@ static __always_inline enum verdict take_answer(struct nd_limiter* l, __u32 inde
     return GRANTED;
 }
 
-// Whether userspace would answer `f` at once (ResponderPolicy::on_solicitation): a target it
-// holds, or any in scope with --responder always or in a routed block; never the host's own
-// or one the kernel answers. Updates the prefix's last solicitation, as the filter does.
-static __noinline int answerable(const struct frame* f, __u8 flags, __u64 now) {
+enum decision { PASS, ANSWER_LIMITED, ANSWER_AS_KERNEL };
+
+// The limiter's decision for one answer to `f`'s source; TOTAL_RATE where the map is missing.
+static __noinline enum verdict take_answer_locked(const struct frame* f,
+                                                  const struct nd_answer_config* config,
+                                                  __u64 now) {
+    const __u32 zero = 0;
+    struct nd_limiter* limits = bpf_map_lookup_elem(&limiter, &zero);
+    if (!limits) {
+        return TOTAL_RATE;
+    }
+    const __u32 bucket = bucket_of(f, config->hash_key);
+    bpf_spin_lock(&limits->lock);
+    const enum verdict verdict =
+        take_answer(limits, bucket, now, config->per_source, config->total);
+    bpf_spin_unlock(&limits->lock);
+    return verdict;
+}
+
+// Whether `f` is answered here: ANSWER_LIMITED where userspace would answer it at once
+// (ResponderPolicy::on_solicitation: a target it holds, or any in scope with --responder always
+// or in a routed block), ANSWER_AS_KERNEL for a kernel entry of ours, whose solicited-node group
+// the kernel joined with the entry (RFC 4861 §7.2.8) and whose answers the kernel does not
+// limit either; never the host's own or the administrator's entries. Updates the prefix's
+// last solicitation, as the filter does.
+static __noinline enum decision answerable(const struct frame* f, __u8 flags, __u64 now) {
     struct nd_target_key key = {};
     __builtin_memcpy(key.address, f->target, 16);
     const __u8* kind = bpf_map_lookup_elem(&targets, &key);
     if ((kind &&
-         (*kind == ND_TARGET_OWN || *kind == ND_TARGET_KERNEL || *kind == ND_TARGET_HELD)) ||
+         (*kind == ND_TARGET_OWN || *kind == ND_TARGET_HELD || *kind == ND_TARGET_FOREIGN)) ||
         !global_unicast(f->target)) {
-        return 0;
+        return PASS;
     }
     struct nd_prefix_key prefix = {.prefixlen = 128};
     __builtin_memcpy(prefix.address, f->target, 16);
     struct nd_prefix_value* scope = bpf_map_lookup_elem(&prefixes, &prefix);
     if (!scope) {
-        return 0;
+        return PASS;
     }
-    if (!(kind && *kind == ND_TARGET_ANSWER) && !(flags & ND_ANSWER_ALL) &&
+    const int kernel = kind && *kind == ND_TARGET_KERNEL;
+    if (!kernel && !(kind && *kind == ND_TARGET_ANSWER) && !(flags & ND_ANSWER_ALL) &&
         !bpf_map_lookup_elem(&routed, &prefix)) {
-        return 0;
+        return PASS;
     }
     scope->last_seen_ns = now;
-    return 1;
+    return kernel ? ANSWER_AS_KERNEL : ANSWER_LIMITED;
 }
 
 // The answer in place of the solicitation: RFC 4861 §7.2.4 and RFC 4389, as
@@ -249,7 +274,8 @@ int ns_responder(struct xdp_md* ctx) {
         return XDP_PASS;
     }
     const __u64 now = bpf_ktime_get_ns();
-    if (!answerable(&f, config->flags, now)) {
+    const enum decision decision = answerable(&f, config->flags, now);
+    if (decision == PASS) {
         return XDP_PASS;
     }
     // The answer carries one option: a solicitation without one grows by 8 octets (and, where
@@ -258,19 +284,12 @@ int ns_responder(struct xdp_md* ctx) {
         bpf_xdp_adjust_tail(ctx, (int)(FRAME_BYTES - frame_length)) < 0) {
         return XDP_PASS;
     }
-    const __u32 zero = 0;
-    struct nd_limiter* limits = bpf_map_lookup_elem(&limiter, &zero);
-    if (!limits) {
-        return XDP_PASS;
-    }
-    const __u32 bucket = bucket_of(&f, config->hash_key);
-    bpf_spin_lock(&limits->lock);
-    const enum verdict verdict =
-        take_answer(limits, bucket, now, config->per_source, config->total);
-    bpf_spin_unlock(&limits->lock);
-    if (verdict != GRANTED) {
-        count(verdict == SOURCE_RATE ? ND_ANSWER_RATE_LIMITED : ND_ANSWER_TOTAL_RATE_LIMITED);
-        return XDP_DROP;
+    if (decision == ANSWER_LIMITED) {
+        const enum verdict verdict = take_answer_locked(&f, config, now);
+        if (verdict != GRANTED) {
+            count(verdict == SOURCE_RATE ? ND_ANSWER_RATE_LIMITED : ND_ANSWER_TOTAL_RATE_LIMITED);
+            return XDP_DROP;
+        }
     }
     data = (void*)(long)ctx->data;
     data_end = (void*)(long)ctx->data_end;

@@ -88,7 +88,7 @@ int solicitation_filter(struct __sk_buff* skb) {
     if (!scope) {
         return drop_counted(ND_COUNT_OUT_OF_SCOPE);
     }
-    if (kind && *kind == ND_TARGET_KERNEL) {
+    if (kind && (*kind == ND_TARGET_KERNEL || *kind == ND_TARGET_FOREIGN)) {
         // ResponderService::last_solicitation: the router asked within the prefix.
         scope->last_seen_ns = bpf_ktime_get_ns();
         return drop_counted(ND_COUNT_KERNEL_ANSWERS);

@@ -24,6 +24,11 @@ FilterTarget target_of(const MirrorPolicy& policy, const Ipv6Address& address) {
     if (policy.is_own_address(address)) {
         return FilterTarget::own;
     }
+    // The administrator's entry may carry another R flag than --router sets on ours
+    // (NTF_ROUTER): the XDP responder leaves it to the kernel.
+    if (policy.foreign_proxies().contains(address)) {
+        return FilterTarget::foreign;
+    }
     if (policy.kernel_answers(address)) {
         return FilterTarget::kernel;
     }
@@ -45,7 +50,7 @@ FilterTargets targets_for(const MirrorPolicy& policy, const FastPathChanges& cha
     }
     for (const Ipv6Address& address : policy.foreign_proxies()) {
         if (!policy.is_own_address(address)) {
-            targets.emplace_back(address, FilterTarget::kernel);
+            targets.emplace_back(address, FilterTarget::foreign);
         }
     }
     for (const auto& [address, entry] : policy.entries()) {
@@ -64,7 +69,7 @@ FilterTargets no_longer_kernel(const MirrorPolicy& policy, const FastPathChanges
     }
     for (const Ipv6Address& address : changes.addresses) {
         if (const FilterTarget target = target_of(policy, address);
-            target != FilterTarget::kernel) {
+            target != FilterTarget::kernel && target != FilterTarget::foreign) {
             targets.emplace_back(address, target);
         }
     }

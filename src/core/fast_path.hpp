@@ -20,10 +20,11 @@ namespace ndproxy {
 class MirrorPolicy;
 
 enum class FilterTarget : std::uint8_t {
-    none,    // decided by the scope alone
-    own,     // one of the host's addresses: always handed over (counted as own_address)
-    kernel,  // a kernel proxy entry answers it: dropped, counted as kernel_answers
-    answer,  // the responder holds it: answered in the kernel where the port can
+    none,     // decided by the scope alone
+    own,      // one of the host's addresses: always handed over (counted as own_address)
+    kernel,   // a kernel proxy entry of ours answers it: dropped, counted as kernel_answers
+    foreign,  // the administrator's proxy entry: the same, but never answered in our stead
+    answer,   // the responder holds it: answered in the kernel where the port can
 };
 using FilterTargets = std::vector<std::pair<Ipv6Address, FilterTarget>>;
 

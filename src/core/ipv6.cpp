@@ -12,7 +12,9 @@ namespace ndproxy {
 std::optional<Ipv6Address> Ipv6Address::parse(std::string_view text) {
     // inet_pton needs a terminated string; addresses are short, so a fixed buffer suffices.
     char buffer[INET6_ADDRSTRLEN + 1];
-    if (text.empty() || text.size() >= sizeof(buffer)) {
+    // An embedded NUL would end inet_pton's string early and pass what follows it over.
+    if (text.empty() || text.size() >= sizeof(buffer) ||
+        text.find('\0') != std::string_view::npos) {
         return std::nullopt;
     }
     std::memcpy(buffer, text.data(), text.size());

@@ -16,6 +16,7 @@
 
 #include "core/log.hpp"
 #include "fast_path.h"
+#include "linux/bpf_maps.hpp"
 #include "solicitation_filter.skel.h"
 
 namespace ndproxy {
@@ -34,19 +35,6 @@ int log_libbpf(libbpf_print_level level, const char* format, va_list arguments) 
     }
     log::debug("libbpf: {}", text);
     return length;
-}
-
-nd_prefix_key key_of(const Ipv6Prefix& prefix) {
-    nd_prefix_key key{};
-    key.prefixlen = prefix.length;
-    std::copy(prefix.network.bytes.begin(), prefix.network.bytes.end(), key.address);
-    return key;
-}
-
-nd_target_key key_of(const Ipv6Address& address) {
-    nd_target_key key{};
-    std::copy(address.bytes.begin(), address.bytes.end(), key.address);
-    return key;
 }
 
 }  // namespace
@@ -90,7 +78,7 @@ bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
     const int fd = bpf_map__fd(skeleton_->maps.prefixes);
     // New prefixes first: until the old go, the filter passes more, never less.
     for (const Ipv6Prefix& prefix : prefixes) {
-        const nd_prefix_key key = key_of(prefix);
+        const nd_prefix_key key = bpf_maps::prefix_key(prefix);
         const nd_prefix_value value{};
         if (bpf_map_update_elem(fd, &key, &value, BPF_NOEXIST) < 0 && errno != EEXIST) {
             log::error("fast path: cannot add prefix {}: {}", prefix.to_string(),
@@ -100,7 +88,7 @@ bool SolicitationFilter::set_scope(const std::vector<Ipv6Prefix>& prefixes) {
     }
     for (const Ipv6Prefix& old : scope_) {
         if (std::find(prefixes.begin(), prefixes.end(), old) == prefixes.end()) {
-            const nd_prefix_key key = key_of(old);
+            const nd_prefix_key key = bpf_maps::prefix_key(old);
             bpf_map_delete_elem(fd, &key);
         }
     }
@@ -117,6 +105,8 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
             return write_kind(address, ND_TARGET_OWN);
         case FilterTarget::kernel:
             return write_kind(address, ND_TARGET_KERNEL);
+        case FilterTarget::foreign:
+            return write_kind(address, ND_TARGET_FOREIGN);
         case FilterTarget::answer:
             // The filter passes these as it passes unknown targets: only the XDP responder
             // needs them.
@@ -129,7 +119,7 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
             break;
     }
     const int fd = bpf_map__fd(skeleton_->maps.targets);
-    const nd_target_key key = key_of(address);
+    const nd_target_key key = bpf_maps::target_key(address);
     // Before Linux 6.5, with kernel.unprivileged_bpf_disabled set (Debian 12's default), even
     // writes through the map's fd take CAP_BPF, which --user has dropped by now.
     if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT) {
@@ -142,7 +132,7 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
 }
 
 bool SolicitationFilter::write_kind(const Ipv6Address& address, std::uint8_t kind) {
-    const nd_target_key key = key_of(address);
+    const nd_target_key key = bpf_maps::target_key(address);
     if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.targets), &key, &kind, BPF_ANY) < 0) {
         // Missing, a kernel-held address is read and dropped by the responder as before; an
         // own address may be counted out_of_scope rather than own_address; a responder-held
@@ -155,9 +145,10 @@ bool SolicitationFilter::write_kind(const Ipv6Address& address, std::uint8_t kin
         held_.erase(address);
         return true;
     }
-    held_[address] = kind == ND_TARGET_OWN      ? FilterTarget::own
-                     : kind == ND_TARGET_KERNEL ? FilterTarget::kernel
-                                                : FilterTarget::answer;
+    held_[address] = kind == ND_TARGET_OWN       ? FilterTarget::own
+                     : kind == ND_TARGET_KERNEL  ? FilterTarget::kernel
+                     : kind == ND_TARGET_FOREIGN ? FilterTarget::foreign
+                                                 : FilterTarget::answer;
     return true;
 }
 
@@ -221,26 +212,13 @@ bool SolicitationFilter::set_targets(const FilterTargets& targets, bool replace)
 }
 
 FilterCounts SolicitationFilter::counts() const {
-    const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) {
-        return {};
-    }
-    std::vector<std::uint64_t> values(static_cast<std::size_t>(cpus));
-    const auto total = [&](std::uint32_t counter) {
-        std::uint64_t sum = 0;
-        if (bpf_map__lookup_elem(skeleton_->maps.counters, &counter, sizeof(counter), values.data(),
-                                 values.size() * sizeof(std::uint64_t), 0) == 0) {
-            for (const std::uint64_t value : values) {
-                sum += value;
-            }
-        }
-        return sum;
-    };
-    return {total(ND_COUNT_KERNEL_ANSWERS), total(ND_COUNT_OUT_OF_SCOPE)};
+    const bpf_map* map = skeleton_->maps.counters;
+    return {bpf_maps::per_cpu_total(map, ND_COUNT_KERNEL_ANSWERS),
+            bpf_maps::per_cpu_total(map, ND_COUNT_OUT_OF_SCOPE)};
 }
 
 std::optional<TimePoint> SolicitationFilter::last_seen(const Ipv6Prefix& prefix) const {
-    const nd_prefix_key key = key_of(prefix);
+    const nd_prefix_key key = bpf_maps::prefix_key(prefix);
     nd_prefix_value value{};
     // An exact match: a lookup in an LPM trie finds the longest prefix containing the key's.
     if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.prefixes), &key, &value) < 0 ||

@@ -11,35 +11,10 @@
 
 #include "core/log.hpp"
 #include "fast_path.h"
+#include "linux/bpf_maps.hpp"
 #include "ns_responder.skel.h"
 
 namespace ndproxy {
-namespace {
-
-nd_prefix_key key_of(const Ipv6Prefix& prefix) {
-    nd_prefix_key key{};
-    key.prefixlen = prefix.length;
-    std::copy(prefix.network.bytes.begin(), prefix.network.bytes.end(), key.address);
-    return key;
-}
-
-std::uint64_t total_of(bpf_map* map, std::uint32_t counter) {
-    const int cpus = libbpf_num_possible_cpus();
-    if (cpus <= 0) {
-        return 0;
-    }
-    std::vector<std::uint64_t> values(static_cast<std::size_t>(cpus));
-    std::uint64_t sum = 0;
-    if (bpf_map__lookup_elem(map, &counter, sizeof(counter), values.data(),
-                             values.size() * sizeof(std::uint64_t), 0) == 0) {
-        for (const std::uint64_t value : values) {
-            sum += value;
-        }
-    }
-    return sum;
-}
-
-}  // namespace
 
 XdpResponder::XdpResponder(int targets_fd, int prefixes_fd, Attach attach) : attach_(attach) {
     skeleton_ = ns_responder__open();
@@ -129,7 +104,7 @@ bool XdpResponder::set_routed_blocks(const std::vector<Ipv6Prefix>& blocks) {
     bool complete = true;
     // The new first: a block that stays is answered throughout.
     for (const Ipv6Prefix& block : blocks) {
-        const nd_prefix_key key = key_of(block);
+        const nd_prefix_key key = bpf_maps::prefix_key(block);
         const std::uint8_t present = 1;
         if (bpf_map_update_elem(fd, &key, &present, BPF_ANY) < 0) {
             complete = false;
@@ -137,7 +112,7 @@ bool XdpResponder::set_routed_blocks(const std::vector<Ipv6Prefix>& blocks) {
     }
     for (const Ipv6Prefix& old : blocks_) {
         if (std::find(blocks.begin(), blocks.end(), old) == blocks.end()) {
-            const nd_prefix_key key = key_of(old);
+            const nd_prefix_key key = bpf_maps::prefix_key(old);
             if (bpf_map_delete_elem(fd, &key) < 0 && errno != ENOENT) {
                 log::error("fast path: cannot take block {} out of the XDP responder: {}",
                            old.to_string(), std::strerror(errno));
@@ -156,8 +131,9 @@ bool XdpResponder::set_routed_blocks(const std::vector<Ipv6Prefix>& blocks) {
 
 FastAnswerCounts XdpResponder::counts() const {
     bpf_map* map = skeleton_->maps.answer_counters;
-    return {total_of(map, ND_ANSWER_ANSWERED), total_of(map, ND_ANSWER_RATE_LIMITED),
-            total_of(map, ND_ANSWER_TOTAL_RATE_LIMITED)};
+    return {bpf_maps::per_cpu_total(map, ND_ANSWER_ANSWERED),
+            bpf_maps::per_cpu_total(map, ND_ANSWER_RATE_LIMITED),
+            bpf_maps::per_cpu_total(map, ND_ANSWER_TOTAL_RATE_LIMITED)};
 }
 
 long XdpResponder::run(std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& out,

@@ -1,6 +1,7 @@
 """The fast path (--fast-path, docs/design.md "Fast path"): an eBPF socket filter drops, before
 the copy to userspace, the solicitations the responder would only drop, and counts them; with
---fast-path xdp, an XDP program on the uplink answers the responder's addresses itself.
+--fast-path xdp, an XDP program on the uplink answers the responder's addresses and the kernel's
+entries itself.
 
 A flood for a kernel-held address then costs the daemon no reads, while `stats` counts every
 solicitation as before; and what the responder answers is exactly what it answers without the
@@ -38,6 +39,15 @@ def read_by_daemon(stats):
     return stats["ns_received"] - stats["ns_filtered"] - stats["ns_xdp"]
 
 
+def kernel_advertisements():
+    """Neighbor Advertisements the host's IPv6 stack has sent (Icmp6OutNeighborAdvertisements):
+    the kernel's answers for its proxy entries, not the daemon's, which leave by AF_PACKET or
+    XDP."""
+    out = topology.ns_exec(HOST, "cat", "/proc/net/snmp6").stdout
+    return int(next(line.split()[1] for line in out.splitlines()
+                    if line.startswith("Icmp6OutNeighborAdvertisements")))
+
+
 def xdp_program(link="ext"):
     """The XDP program attached to `link` in the host namespace, or None."""
     return ip_json(HOST, "link", "show", link)[0].get("xdp")
@@ -57,8 +67,12 @@ class FastPathTest(harness.NetnsCase):
                             "vm1 held by the kernel")
         self.status_seen = d.status()["fast_path"]
         before = d.stats()
-        sent = ask(FLOOD_SECONDS, FLOOD_RATE, vm_addr(1))["sent"]
+        self.kernel_advertisements_before = kernel_advertisements()
+        asked = ask(FLOOD_SECONDS, FLOOD_RATE, vm_addr(1))
+        self.kernel_advertisements_after = kernel_advertisements()
         after = d.stats()
+        sent = asked["sent"]
+        self.assertEqual(asked["answered"], sent, asked)
         harness.note(f"{mode}: {sent} sent; before {before}; after {after}")
         self.assertEqual(d.stop(), 0)
         return sent, before, after
@@ -131,8 +145,24 @@ class FastPathTest(harness.NetnsCase):
     def test_answers_with_the_xdp_responder(self):
         answered, counted, filtered = self.answers("xdp")
         self.assertEqual(answered, self.EXPECTED_ANSWERS)
-        self.assertEqual(counted, self.EXPECTED_COUNTS)
-        self.assertEqual(filtered, 2, "the filter works beside the XDP responder")
+        # The kernel entry's answer is the program's (as the kernel's would be), counted as
+        # answered; the filter still drops and counts the target out of scope.
+        self.assertEqual(counted, dict(self.EXPECTED_COUNTS, ns_answered=3,
+                                       ns_dropped={"out_of_scope": 1}))
+        self.assertEqual(filtered, 1, "the filter works beside the XDP responder")
+
+    def test_xdp_answers_a_kernel_held_flood_before_the_kernel(self):
+        sent, before, after = self.kernel_held_flood("xdp")
+        self.assertEqual(self.status_seen, "xdp")
+        self.assertGreater(sent, FLOOD_SECONDS * FLOOD_RATE // 2)
+        self.assertEqual(after["ns_xdp"] - before["ns_xdp"], sent)
+        self.assertEqual(after["ns_answered"] - before["ns_answered"], sent)
+        self.assertEqual(after["ns_filtered"] - before["ns_filtered"], 0)
+        self.assertLessEqual(read_by_daemon(after) - read_by_daemon(before), 2,
+                             "the daemon read solicitations the XDP responder answers")
+        # The kernel sent none of the answers: its NA counter stood still.
+        self.assertLessEqual(self.kernel_advertisements_after - self.kernel_advertisements_before,
+                             2, "the kernel answered solicitations the program answers")
 
     def test_xdp_answers_a_responder_held_flood_without_the_daemon(self):
         d = self.daemon("--fast-path", "xdp", "--kernel-entries", "0")

@@ -69,15 +69,15 @@ TEST(FastPath, TargetsFollowThePolicyOwnAddressesFirst) {
     const FastPathChanges noted = policy.take_fast_path_changes();
     EXPECT_EQ(noted.addresses.size(), 3u);
     EXPECT_EQ(fast_path::target_of(policy, addr("fe80::1")), FilterTarget::own);
-    EXPECT_EQ(fast_path::target_of(policy, addr("2001:db8:1::99")), FilterTarget::kernel)
-        << "the administrator's entry answers as well as ours";
+    EXPECT_EQ(fast_path::target_of(policy, addr("2001:db8:1::99")), FilterTarget::foreign)
+        << "the administrator's entry answers as well as ours, with its own flags";
 
     FilterTargets all = fast_path::targets_for(policy, {true, {}});
     std::sort(all.begin(), all.end());
     EXPECT_EQ(all, (FilterTargets{{addr("2001:db8:1::1"), FilterTarget::own},
                                   {addr("2001:db8:1::10"), FilterTarget::kernel},
                                   {addr("2001:db8:1::20"), FilterTarget::answer},
-                                  {addr("2001:db8:1::99"), FilterTarget::kernel},
+                                  {addr("2001:db8:1::99"), FilterTarget::foreign},
                                   {addr("fe80::1"), FilterTarget::own}}));
 }
 
@@ -137,11 +137,11 @@ TEST(FastPath, TheServiceKeepsTheFilterInStepWithTheKernel) {
                                   {addr("2001:db8:1::1"), FilterTarget::own},
                                   {in_kernel, FilterTarget::kernel},
                                   {responder, FilterTarget::answer},
-                                  {addr("2001:db8:1::99"), FilterTarget::kernel}}));
+                                  {addr("2001:db8:1::99"), FilterTarget::foreign}}));
     service.withdraw_all();
     EXPECT_EQ(packets.filter, (std::map<Ipv6Address, FilterTarget>{
                                   {addr("2001:db8:1::1"), FilterTarget::own},
-                                  {addr("2001:db8:1::99"), FilterTarget::kernel}}));
+                                  {addr("2001:db8:1::99"), FilterTarget::foreign}}));
     EXPECT_TRUE(violations.empty()) << violations.front();
 }
 

@@ -42,6 +42,7 @@ protected:
         filter->set_ifindex(kLoopback);
         ASSERT_TRUE(filter->set_scope({*Ipv6Prefix::parse("2001:db8:1::/64")}));
         ASSERT_TRUE(filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::kernel},
+                                         {addr("2001:db8:1::11"), FilterTarget::foreign},
                                          {addr("2001:db8:1::1"), FilterTarget::own},
                                          {addr("fe80::1"), FilterTarget::own}},
                                         false));
@@ -64,13 +65,14 @@ protected:
 TEST_F(SolicitationFilterTest, DropsOnlyWhatTheResponderWouldDropAndCountsIt) {
     EXPECT_TRUE(dropped(solicitation(addr("2001:db8:1::10"))));  // kernel-held
     EXPECT_TRUE(dropped(solicitation(addr("2001:db8:1::10"), addr("2001:db8:1::99"), {})));
+    EXPECT_TRUE(dropped(solicitation(addr("2001:db8:1::11"))));   // the administrator's entry
     EXPECT_TRUE(dropped(solicitation(addr("2001:db8:2::1"))));    // outside the prefix
     EXPECT_TRUE(dropped(solicitation(addr("fe80::2"))));          // not global unicast
     EXPECT_FALSE(dropped(solicitation(addr("2001:db8:1::20"))));  // the responder's
     EXPECT_FALSE(dropped(solicitation(addr("2001:db8:1::1"))));   // the host's own
     EXPECT_FALSE(dropped(solicitation(addr("fe80::1"))));         // the host's own
     const FilterCounts counts = filter->counts();
-    EXPECT_EQ(counts.kernel_answers, 2u);
+    EXPECT_EQ(counts.kernel_answers, 3u);
     EXPECT_EQ(counts.out_of_scope, 2u);
     EXPECT_TRUE(filter->last_seen(*Ipv6Prefix::parse("2001:db8:1::/64")).has_value());
 

@@ -1,6 +1,7 @@
 // The XDP responder (docs/design.md §Fast path), the real program run by the kernel
-// (BPF_PROG_TEST_RUN): for a responder-held address it sends back, byte for byte, the frame
-// the userspace responder would send (ResponderService::answer through the codec); it refuses
+// (BPF_PROG_TEST_RUN): for a responder-held address or a kernel entry it sends back, byte for
+// byte, the frame the userspace responder would send (ResponderService::answer through the
+// codec); it refuses
 // by the same limits; everything it cannot decide passes unchanged. Needs CAP_BPF: skipped
 // without.
 #include "linux/solicitation_filter.hpp"
@@ -31,6 +32,7 @@ const MacAddress kUplinkMac{{0x02, 0, 0, 0, 0x0e, 0x01}};
 const Ipv6Address kRouter = addr("fe80::ff");
 const Ipv6Address kUplinkLinkLocal = addr("fe80::1");
 const Ipv6Address kHeld = addr("2001:db8:1::20");
+const Ipv6Address kKernelHeld = addr("2001:db8:1::10");
 
 std::vector<std::uint8_t> solicitation(const Ipv6Address& target,
                                        const Ipv6Address& source = kRouter,
@@ -65,7 +67,7 @@ protected:
             GTEST_SKIP() << "cannot load BPF programs here: " << error.what();
         }
         ASSERT_TRUE(filter->set_scope({*Ipv6Prefix::parse("2001:db8:1::/64")}));
-        ASSERT_TRUE(filter->set_targets({{addr("2001:db8:1::10"), FilterTarget::kernel},
+        ASSERT_TRUE(filter->set_targets({{kKernelHeld, FilterTarget::kernel},
                                          {addr("2001:db8:1::1"), FilterTarget::own},
                                          {kHeld, FilterTarget::answer}},
                                         false));
@@ -120,7 +122,6 @@ TEST_F(XdpResponderTest, AnswersWithTheConfiguredFlagsAndSource) {
 TEST_F(XdpResponderTest, PassesWhatItCannotDecide) {
     const Ipv6Address unknown = addr("2001:db8:1::30");
     EXPECT_EQ(run(solicitation(unknown)), kPass);                             // a verification's
-    EXPECT_EQ(run(solicitation(addr("2001:db8:1::10"))), kPass);              // the kernel answers
     EXPECT_EQ(run(solicitation(addr("2001:db8:1::1"))), kPass);               // the host's own
     EXPECT_EQ(run(solicitation(addr("2001:db8:2::20"))), kPass);              // out of scope
     EXPECT_EQ(run(solicitation(kHeld, Ipv6Address{}, std::nullopt)), kPass);  // DAD
@@ -162,8 +163,36 @@ TEST_F(XdpResponderTest, AnswersEveryTargetInScopeInAlwaysModeAndRoutedBlocks) {
     settings.answer_all = true;
     filter->set_answers(settings);
     EXPECT_EQ(run(solicitation(unknown)), kAnswer);
-    EXPECT_EQ(run(solicitation(addr("2001:db8:1::10"))), kPass);  // still the kernel's
-    EXPECT_EQ(run(solicitation(addr("2001:db8:2::1"))), kPass);   // still out of scope
+    EXPECT_EQ(run(solicitation(kKernelHeld)), kAnswer);          // as before, as the kernel would
+    EXPECT_EQ(run(solicitation(addr("2001:db8:2::1"))), kPass);  // still out of scope
+}
+
+// A kernel entry's solicited-node group is joined with the entry, and the kernel's own answer
+// (ndisc_send_na for a proxy entry: S set, O clear, R from NTF_ROUTER, which follows --router,
+// from the uplink's link-local address) has no per-source limit: the program gives the same
+// answer, first time and every time, without the kernel's walk of the uplink's groups.
+TEST_F(XdpResponderTest, AnswersAKernelEntryAsTheKernelWouldWithoutTheLimits) {
+    settings.per_source = 1;
+    settings.router = true;
+    filter->set_answers(settings);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_EQ(run(solicitation(kKernelHeld)), kAnswer) << i;
+        EXPECT_EQ(out, userspace_answer(kKernelHeld, kRouter, kUplinkLinkLocal, kRouterMac, true));
+    }
+    EXPECT_EQ(run(solicitation(kHeld)), kAnswer);  // the limits still hold for the responder's
+    EXPECT_EQ(run(solicitation(kHeld)), kDrop);
+    const FastAnswerCounts counts = filter->answer_counts();
+    EXPECT_EQ(counts.answered, 6u);
+    EXPECT_EQ(counts.rate_limited, 1u);
+    // The administrator's entry stays the kernel's: its R flag is its own.
+    const Ipv6Address administrators = addr("2001:db8:1::50");
+    ASSERT_TRUE(filter->set_targets({{administrators, FilterTarget::foreign}}, false));
+    EXPECT_EQ(run(solicitation(administrators)), kPass);
+    settings.answer_all = true;
+    filter->set_answers(settings);
+    EXPECT_EQ(run(solicitation(administrators)), kPass) << "--responder always";
+    // DAD for it is the kernel's (RFC 4861 §7.2.4 answers to all-nodes; ndisc_recv_ns).
+    EXPECT_EQ(run(solicitation(kKernelHeld, Ipv6Address{}, std::nullopt)), kPass);
 }
 
 TEST_F(XdpResponderTest, RefusesBeyondASourcesRateAndCountsIt) {
