@@ -8,7 +8,7 @@ from .figures import field, fmt_int, num, ratio, stat
 from .suite_floods import FLOOD_SOURCES
 from .suite_goals import goals
 from .suite_method import method
-from .suite_runs import REFERENCE, SAMPLE, block_length
+from .suite_runs import KERNEL_SHARE, REFERENCE, SAMPLE, block_length
 
 PEERS = ("ndproxyd", "ndproxyd_k0", "ndproxyd_xdp", "ndppd", "kernel")
 
@@ -108,13 +108,18 @@ class Report:
             "",
             "## Summary",
             "",
-            "ndproxyd runs three times per repetition: as shipped (default `--kernel-entries`, "
+            "ndproxyd runs four times per repetition: as shipped (default `--kernel-entries`, "
             "the ceiling shown below,",
             "and `--fast-path auto`: the socket filter), with `--kernel-entries 0` (k0: its "
             "responder answers every",
-            "address, no kernel entry) and with `--kernel-entries 0 --fast-path xdp` (xdp: the "
+            "address, no kernel entry), with `--kernel-entries 0 --fast-path xdp` (xdp: the "
             "XDP program on the",
-            "uplink answers every address after the daemon's first answer for it).",
+            "uplink answers every address after the daemon's first answer for it) and with "
+            "`--fast-path xdp` alone",
+            "(xdp_held: the program answers the kernel entries too; in the latency tables "
+            "below). Each ndproxyd's",
+            f"latency sample has at least 1 in {KERNEL_SHARE} targets with a kernel entry where "
+            "it holds any.",
             "",
             "| measure | ndproxyd | ndproxyd k0 | ndproxyd xdp | ndppd | kernel entries | "
             "ndproxyd / ndppd |",
