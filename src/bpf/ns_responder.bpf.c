@@ -86,6 +86,17 @@ static __always_inline __u32 bucket_of(const struct frame* f, __u64 key) {
     return (__u32)(hash % ND_BUCKETS);
 }
 
+// Without CAP_PERFMON the verifier masks a variable offset into a map value against the room
+// left after the pointer's constant offset, and refuses one added at the value's very start
+// (retrieve_ptr_limit). The barrier keeps the array's own address as the base the index is
+// added to, where the compiler would add it to the value's start.
+#define ARRAY_BASE(array)                        \
+    ({                                           \
+        __typeof__(&(array)[0]) base_ = (array); \
+        asm volatile("" : "+r"(base_));          \
+        base_;                                   \
+    })
+
 // The verifier sees no bound through the remainder the compiler computes as a - a / n * n.
 // A mask it does see; the ring has room for it (ND_RECENT_SLOTS).
 static __always_inline __u32 recent_slot(__u64 window) {
@@ -98,7 +109,7 @@ static __always_inline __u32 recent_slot(__u64 window) {
 // no socket whose losses would call for it.
 static __always_inline enum verdict take_answer(struct nd_limiter* l, __u32 index, __u64 now,
                                                 __u32 per_source, __u32 total) {
-    struct nd_bucket* b = &l->buckets[index & (ND_BUCKETS - 1)];
+    struct nd_bucket* b = &ARRAY_BASE(l->buckets)[index & (ND_BUCKETS - 1)];
     const __u64 window = now / ND_WINDOW_NS;
     if (window != l->window) {
         l->window = window;
@@ -107,12 +118,12 @@ static __always_inline enum verdict take_answer(struct nd_limiter* l, __u32 inde
     // It moves from the window it last asked in (if that is still remembered) to this one.
     if (!b->seen || b->window != window) {
         if (b->seen) {
-            struct nd_recent* before = &l->recent[recent_slot(b->window)];
+            struct nd_recent* before = &ARRAY_BASE(l->recent)[recent_slot(b->window)];
             if (before->window == b->window && before->sources > 0) {
                 before->sources -= 1;
             }
         }
-        struct nd_recent* current = &l->recent[recent_slot(window)];
+        struct nd_recent* current = &ARRAY_BASE(l->recent)[recent_slot(window)];
         if (current->window != window) {
             current->window = window;
             current->sources = 0;
@@ -269,7 +280,10 @@ int ns_responder(struct xdp_md* ctx) {
         differs |= f.ether_destination[i] ^ config->mac[i];
     }
     const int to_us = (f.ether_destination[0] & 0x01) || differs == 0;
-    const __u32 frame_length = (__u32)(data_end - data);
+    // The helper, not data_end - data: subtracting packet pointers takes CAP_PERFMON, which
+    // the unit's drop-in does not grant (the program must load with CAP_BPF alone). The frame
+    // is linear (no xdp.frags), so its length is the buffer's.
+    const __u32 frame_length = (__u32)bpf_xdp_get_buff_len(ctx);
     if (!to_us || plain_solicitation(&f, frame_length, option_read) == 0) {
         return XDP_PASS;
     }
@@ -299,7 +313,7 @@ int ns_responder(struct xdp_md* ctx) {
     make_answer(&f, config);
     __builtin_memcpy(data, &f, FRAME_BYTES);
     // Ethernet pads short frames: what followed the solicitation goes with the frame's end.
-    const __u32 excess = (__u32)(data_end - data) - FRAME_BYTES;
+    const __u32 excess = (__u32)bpf_xdp_get_buff_len(ctx) - FRAME_BYTES;
     if (excess > 0 && excess < 1500) {
         bpf_xdp_adjust_tail(ctx, -(int)excess);
     }

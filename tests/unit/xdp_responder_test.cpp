@@ -7,10 +7,16 @@
 #include "linux/solicitation_filter.hpp"
 
 #include <linux/bpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <system_error>
 
 #include "codec/frame_codec.hpp"
@@ -223,6 +229,47 @@ TEST_F(XdpResponderTest, RefusesBeyondTheOverallCap) {
     EXPECT_LE(answered, 4);
     EXPECT_EQ(filter->answer_counts().total_rate_limited,
               static_cast<std::uint64_t>(10 - answered));
+}
+
+// The unit's drop-in grants CAP_BPF, not CAP_PERFMON or CAP_SYS_ADMIN (README "How it works"):
+// without them the verifier refuses pointer subtraction and masks map-value offsets
+// (speculative execution), and a program that needs more would be refused EACCES in the field,
+// which SetUp above takes for want of privilege. A child keeps only what the daemon holds with
+// the drop-in and loads both programs.
+TEST(XdpResponderPrivileges, LoadsWithCapBpfAloneAsTheUnitGrantsIt) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct current[2] = {};
+    ASSERT_EQ(::syscall(SYS_capget, &header, current), 0);
+    const std::uint64_t held = current[0].effective | std::uint64_t{current[1].effective} << 32;
+    const std::uint64_t needed = std::uint64_t{1} << CAP_BPF;
+    if ((held & needed) == 0) {
+        GTEST_SKIP() << "this process has no CAP_BPF to keep";
+    }
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::uint64_t kept =
+            needed | std::uint64_t{1} << CAP_NET_ADMIN | std::uint64_t{1} << CAP_NET_RAW;
+        const auto low = static_cast<std::uint32_t>(kept);
+        const auto high = static_cast<std::uint32_t>(kept >> 32);
+        __user_cap_data_struct reduced[2] = {{low, low, 0}, {high, high, 0}};
+        if (::syscall(SYS_capset, &header, reduced) != 0) {
+            ::_exit(2);
+        }
+        try {
+            SolicitationFilter filter(64);
+            filter.enable_answers(XdpResponder::Attach::generic);
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "with CAP_BPF alone: %s\n", error.what());
+            ::_exit(1);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the programs do not load with CAP_BPF alone (1), or "
+                                         "the capabilities could not be reduced (2)";
 }
 
 }  // namespace
