@@ -259,7 +259,7 @@ constexpr auto kOptions = std::to_array<OptionSpec>({
      choice<&Config::answer_source, AnswerSource::self, AnswerSource::target>()},
     {"fast-path", 0, value, anywhere, general, optional, "MODE",
      "{choices}: drop in the kernel, before they reach the daemon, the solicitations it would "
-     "only drop; xdp also answers responder-held addresses on the uplink's generic XDP hook "
+     "only drop; xdp also answers the proxied addresses on the uplink's generic XDP hook "
      "(xdp-native: the driver's); all but off need CAP_BPF at startup, auto is filter "
      "where it can be had (default {default}; read at startup only)",
      choice<&Config::fast_path, FastPath::off, FastPath::filter, FastPath::xdp,

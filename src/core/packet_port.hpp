@@ -79,9 +79,9 @@ public:
         return std::nullopt;
     }
     // Its in-kernel responder, where it has one: how to answer, for whom (the blocks answered
-    // whole, and FilterTarget::answer addresses once the responder has answered them itself:
-    // that answer joins the target's group, RFC 4861 §7.2.8), from which uplink, and what it
-    // decided.
+    // whole, FilterTarget::kernel addresses, and FilterTarget::answer addresses once the
+    // responder has answered them itself: that answer joins the target's group, RFC 4861
+    // §7.2.8), from which uplink, and what it decided.
     virtual void set_fast_answers(const FastAnswerSettings& /*settings*/) {}
     virtual void set_fast_blocks(const std::vector<Ipv6Prefix>& /*blocks*/) {}
     virtual void set_fast_uplink(const MacAddress& /*mac*/,

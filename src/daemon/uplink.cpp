@@ -70,7 +70,7 @@ FastPaths load_fast_paths(const Config& config) {
     loaded.note =
         answers
             ? "fast path: solicitations the responder would only drop are dropped in the "
-              "kernel, and the responder's addresses answered on the uplink's XDP hook"
+              "kernel, and the proxied addresses answered on the uplink's XDP hook"
             : "fast path: solicitations the responder would only drop are dropped in the kernel";
     return loaded;
 }

@@ -102,16 +102,16 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
     }
     switch (target) {
         case FilterTarget::own:
-            return write_kind(address, ND_TARGET_OWN);
+            return write_kind(address, target, ND_TARGET_OWN);
         case FilterTarget::kernel:
-            return write_kind(address, ND_TARGET_KERNEL);
+            return write_kind(address, target, ND_TARGET_KERNEL);
         case FilterTarget::foreign:
-            return write_kind(address, ND_TARGET_FOREIGN);
+            return write_kind(address, target, ND_TARGET_FOREIGN);
         case FilterTarget::answer:
             // The filter passes these as it passes unknown targets: only the XDP responder
             // needs them.
             if (responder_) {
-                return write_kind(address,
+                return write_kind(address, target,
                                   answered_.contains(address) ? ND_TARGET_ANSWER : ND_TARGET_HELD);
             }
             [[fallthrough]];
@@ -131,7 +131,8 @@ bool SolicitationFilter::write(const Ipv6Address& address, FilterTarget target) 
     return true;
 }
 
-bool SolicitationFilter::write_kind(const Ipv6Address& address, std::uint8_t kind) {
+bool SolicitationFilter::write_kind(const Ipv6Address& address, FilterTarget target,
+                                    std::uint8_t kind) {
     const nd_target_key key = bpf_maps::target_key(address);
     if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.targets), &key, &kind, BPF_ANY) < 0) {
         // Missing, a kernel-held address is read and dropped by the responder as before; an
@@ -145,10 +146,7 @@ bool SolicitationFilter::write_kind(const Ipv6Address& address, std::uint8_t kin
         held_.erase(address);
         return true;
     }
-    held_[address] = kind == ND_TARGET_OWN       ? FilterTarget::own
-                     : kind == ND_TARGET_KERNEL  ? FilterTarget::kernel
-                     : kind == ND_TARGET_FOREIGN ? FilterTarget::foreign
-                                                 : FilterTarget::answer;
+    held_[address] = target;
     return true;
 }
 
@@ -158,7 +156,7 @@ bool SolicitationFilter::note_answered(const Ipv6Address& target) {
         !answered_.insert(target).second) {
         return true;
     }
-    return write_kind(target, ND_TARGET_ANSWER);
+    return write_kind(target, FilterTarget::answer, ND_TARGET_ANSWER);
 }
 
 void SolicitationFilter::set_answers(const FastAnswerSettings& settings) {

@@ -59,7 +59,8 @@ public:
 
 private:
     bool write(const Ipv6Address& address, FilterTarget target);
-    bool write_kind(const Ipv6Address& address, std::uint8_t kind);
+    // `kind` (the map's, bpf/fast_path.h) for `target`.
+    bool write_kind(const Ipv6Address& address, FilterTarget target, std::uint8_t kind);
 
     ::solicitation_filter* skeleton_ = nullptr;
     std::size_t max_targets_;

@@ -15,9 +15,9 @@ struct ns_responder;  // the bpftool skeleton of bpf/ns_responder.bpf.c
 namespace ndproxy {
 
 // The fast path's XDP responder (docs/design.md §Fast path) on the uplink: answers the
-// solicitations for responder-held addresses where they arrive. It reads the socket filter's
-// maps (the targets and the prefixes), so that one write serves both; its own are the routed
-// blocks, its counters and its limiter.
+// solicitations for responder-held addresses and the daemon's kernel entries where they arrive. It
+// reads the socket filter's maps (the targets and the prefixes), so that one write serves both; its
+// own are the routed blocks, its counters and its limiter.
 class XdpResponder {
 public:
     enum class Attach {
@@ -44,7 +44,8 @@ public:
     [[nodiscard]] int program_fd() const;
     void set_answers(const FastAnswerSettings& settings);
     void set_uplink(const MacAddress& mac, const std::optional<Ipv6Address>& link_local);
-    // False if a block could not be added (the map is full): the responder answers it.
+    // False (logged) if an old block could not be taken out: the program would go on answering
+    // it. A block that does not fit is logged, and the responder's socket answers it.
     bool set_routed_blocks(const std::vector<Ipv6Prefix>& blocks);
     [[nodiscard]] FastAnswerCounts counts() const;
 
